@@ -1,0 +1,87 @@
+"""The one ASGI app: GraphQL at ``/`` and ``/graphql``, ``/health``, and the lifespan
+that owns the engine, the session factory and the in-process services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+
+import prefect_server
+from prefect_server.database import migrations
+from prefect_server.database.engine import Database
+from prefect_server.graphql.schema import DocumentChecker, build_schema
+from prefect_server.http.graphql import GraphQLEndpoint, graphiql_page
+from prefect_server.orchestration import tenants
+from prefect_server.settings import Settings, load_settings
+
+logger = logging.getLogger("prefect_server")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    schema = build_schema(depth_limit=settings.query_depth_limit)
+    endpoint = GraphQLEndpoint(
+        schema, DocumentChecker(schema, settings.query_depth_limit), settings.max_request_body_bytes
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database.migrate_on_start:
+            await migrations.upgrade_async(settings.database_url)
+        db = Database.from_settings(settings)
+        async with db.transaction() as session:
+            await tenants.ensure_default_tenant(session)
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        if settings.services.enabled:
+            from prefect_server.services import register_services
+
+            register_services(scheduler, db, settings)
+            scheduler.start()
+        app.state.db = db
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            await db.dispose()
+
+    app = FastAPI(
+        title="prefect-server",
+        version=prefect_server.__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.schema = schema
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        max_age=86400,
+    )
+
+    async def graphql(request: Request) -> Response:
+        return await endpoint.handle(request)
+
+    async def graphiql(request: Request) -> Response:
+        return graphiql_page()
+
+    for path in ("/", "/graphql", "/graphql/"):
+        app.add_api_route(path, graphql, methods=["POST"], include_in_schema=False)
+        app.add_api_route(path, graphiql, methods=["GET"], include_in_schema=False)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": prefect_server.__version__})
+
+    return app

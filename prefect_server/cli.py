@@ -1,0 +1,157 @@
+"""The ``prefect-server`` command line."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+import prefect_server
+from prefect_server.settings import Settings, load_settings
+
+app = typer.Typer(help="The Prefect Server CLI", no_args_is_help=True, add_completion=False)
+database_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+app.add_typer(database_app, name="database")
+
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    settings = load_settings()
+    if database_url:
+        settings = settings.replace(
+            database=settings.database.__class__(
+                **{**settings.database.__dict__, "connection_url": database_url}
+            )
+        )
+    return settings
+
+
+@app.command()
+def start(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 4200).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="SQLAlchemy URL of the database.")
+    ] = None,
+    no_upgrade: Annotated[
+        bool, typer.Option("--no-upgrade", help="Do not migrate the database at start.")
+    ] = False,
+    no_services: Annotated[
+        bool,
+        typer.Option("--no-services", help="Do not run the scheduler, lazarus or zombie killer."),
+    ] = False,
+    log_level: Annotated[str | None, typer.Option(help="Log level (default INFO).")] = None,
+) -> None:
+    """Start the server: GraphQL API, services and database in one process."""
+    import dataclasses
+    import logging
+
+    import uvicorn
+
+    from prefect_server.app import create_app
+
+    settings = _settings(database_url)
+    changes: dict[str, Any] = {}
+    if host:
+        changes["host"] = host
+    if port:
+        changes["port"] = port
+    if log_level:
+        changes["log_level"] = log_level.upper()
+    if no_upgrade:
+        changes["database"] = dataclasses.replace(settings.database, migrate_on_start=False)
+    if no_services:
+        changes["services"] = dataclasses.replace(settings.services, enabled=False)
+    settings = settings.replace(**changes)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s | %(message)s"
+    )
+    typer.echo(
+        f"prefect-server {prefect_server.__version__} on http://{settings.host}:{settings.port}"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_keep_alive=30,
+    )
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings, secrets masked."""
+    typer.echo(json.dumps(load_settings().masked(), indent=2))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(prefect_server.__version__)
+
+
+def _confirm(yes: bool, question: str) -> None:
+    if not yes and not typer.confirm(question):
+        raise typer.Abort()
+
+
+@database_app.command("upgrade")
+def database_upgrade(
+    yes: Yes = False,
+    revision: Annotated[str, typer.Option("--revision", "-n")] = "head",
+    database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+) -> None:
+    """Apply all migrations (to the latest revision)."""
+    from prefect_server.database import migrations
+    from prefect_server.settings import mask_url
+
+    settings = _settings(database_url)
+    _confirm(yes, f"Upgrade the database at {mask_url(settings.database_url)}?")
+    migrations.upgrade(settings.database_url, revision)
+    typer.echo("Database upgraded.")
+
+
+@database_app.command("downgrade")
+def database_downgrade(
+    yes: Yes = False,
+    revision: Annotated[str, typer.Option("--revision", "-n")] = "base",
+    database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+) -> None:
+    """Revert migrations (to an empty database by default)."""
+    from prefect_server.database import migrations
+    from prefect_server.settings import mask_url
+
+    settings = _settings(database_url)
+    _confirm(
+        yes, f"Downgrade the database at {mask_url(settings.database_url)}? Data will be lost."
+    )
+    migrations.downgrade(settings.database_url, revision)
+    typer.echo("Database downgraded.")
+
+
+@database_app.command("reset")
+def database_reset(
+    yes: Yes = False,
+    database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+) -> None:
+    """Drop everything and migrate again from empty."""
+    from prefect_server.database import migrations
+    from prefect_server.settings import mask_url
+
+    settings = _settings(database_url)
+    _confirm(
+        yes, f"Reset the database at {mask_url(settings.database_url)}? All data will be lost."
+    )
+    migrations.reset(settings.database_url)
+    typer.echo("Database reset.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""GraphQL scalars: Hasura's lowercase ones and the action service's ``UUID``/``JSON``/``DateTime``.
+
+Both sets coexist, as in Server 1's stitched schema, because clients declare
+variables with these exact names. Output values are formatted as Hasura and
+PostgreSQL emitted them, whichever database is underneath.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any, NewType
+
+import strawberry
+
+from prefect_server.database.types import parse_timestamp
+from prefect_server.utilities.intervals import parse_interval
+
+
+def format_timestamp(value: Any) -> str | None:
+    """ISO-8601 with an offset; fractional seconds only when non-zero (as PostgreSQL)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_timestamp(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat()
+
+
+def format_interval(value: Any) -> str | None:
+    """PostgreSQL's text form of an interval: ``00:01:30``, ``1 day 00:00:30``."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.timedelta):
+        return str(value)
+    sign = "-" if value < dt.timedelta(0) else ""
+    value = abs(value)
+    days = value.days
+    seconds = value.seconds
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{sign}{hours:02d}:{minutes:02d}:{secs:02d}"
+    if value.microseconds:
+        clock += f".{value.microseconds:06d}".rstrip("0")
+    if days:
+        return f"{sign}{days} day{'s' if days != 1 else ''} {clock}"
+    return clock
+
+
+def parse_uuid(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(f"Could not parse UUID: {value}") from None
+
+
+def parse_json_literal(value: Any) -> Any:
+    # A JSON argument written inline as a string holds JSON text (Server 1's JSON scalar).
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def parse_uuid_array(value: Any) -> list[str]:
+    """``_uuid``: a PostgreSQL array literal such as ``{id1,id2}``, or a list."""
+    if isinstance(value, list | tuple):
+        return [parse_uuid(item) for item in value]
+    text = str(value).strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        raise ValueError(f"Could not parse _uuid array literal: {value}")
+    body = text[1:-1].strip()
+    if not body:
+        return []
+    return [parse_uuid(part.strip().strip('"')) for part in body.split(",")]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _json_literal(node: Any, variables: dict[str, Any] | None = None) -> Any:
+    from graphql import StringValueNode, value_from_ast_untyped
+
+    if isinstance(node, StringValueNode):
+        return parse_json_literal(node.value)
+    return value_from_ast_untyped(node, variables)
+
+
+def _str(value: Any) -> str:
+    return str(value)
+
+
+# Hasura's scalars.
+uuid_scalar = strawberry.scalar(
+    NewType("uuid", str), name="uuid", serialize=_str, parse_value=parse_uuid
+)
+timestamptz = strawberry.scalar(
+    NewType("timestamptz", str),
+    name="timestamptz",
+    serialize=format_timestamp,
+    parse_value=parse_timestamp,
+)
+jsonb = strawberry.scalar(
+    NewType("jsonb", object), name="jsonb", serialize=_identity, parse_value=_identity
+)
+interval = strawberry.scalar(
+    NewType("interval", str), name="interval", serialize=format_interval, parse_value=parse_interval
+)
+uuid_array = strawberry.scalar(
+    NewType("_uuid", str), name="_uuid", serialize=_str, parse_value=parse_uuid_array
+)
+bigint = strawberry.scalar(NewType("bigint", int), name="bigint", serialize=int, parse_value=int)
+numeric = strawberry.scalar(
+    NewType("numeric", float), name="numeric", serialize=float, parse_value=float
+)
+float8 = strawberry.scalar(
+    NewType("float8", float), name="float8", serialize=float, parse_value=float
+)
+
+# The action service's scalars.
+UUID = strawberry.scalar(NewType("UUID", str), name="UUID", serialize=_str, parse_value=parse_uuid)
+JSON = strawberry.scalar(
+    NewType("JSON", object),
+    name="JSON",
+    serialize=_identity,
+    parse_value=_identity,
+    parse_literal=_json_literal,
+)
+DateTime = strawberry.scalar(
+    NewType("DateTime", str),
+    name="DateTime",
+    serialize=format_timestamp,
+    parse_value=parse_timestamp,
+)

@@ -1,0 +1,149 @@
+"""The GraphQL endpoint: body shapes, API keys, status codes.
+
+Accepts what Server 1's Apollo accepted: a JSON object or a JSON array of operations
+(the UI batches), ``variables`` as an object, ``null`` or a JSON-encoded string (the
+1.4.1 client always sends a string). Parse and validation errors answer 400, as
+Apollo did; resolver errors answer 200 with an ``errors`` list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+import orjson
+import strawberry
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from graphql import GraphQLError
+
+from prefect_server.graphql.context import Context
+from prefect_server.graphql.schema import DocumentChecker
+
+logger = logging.getLogger("prefect_server.graphql")
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _response(payload: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _format_error(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    return formatted
+
+
+def _variables(raw: Any) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = orjson.loads(raw) if raw.strip() else None
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"Variables are not valid JSON: {exc}") from None
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadRequest("Variables must be a JSON object.")
+    return raw
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: strawberry.Schema, checker: DocumentChecker, max_body: int):
+        self.schema = schema
+        self.checker = checker
+        self.max_body = max_body
+
+    def authorized(self, request: Request, api_keys: tuple[str, ...]) -> bool:
+        if not api_keys:
+            return True
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key:
+            return False
+        return any(hmac.compare_digest(key.strip(), allowed) for allowed in api_keys)
+
+    async def handle(self, request: Request) -> Response:
+        state = request.app.state
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return _response(
+                {"errors": [{"message": "Request body is larger than the limit."}]}, 413
+            )
+        body = await request.body()
+        if len(body) > self.max_body:
+            return _response(
+                {"errors": [{"message": "Request body is larger than the limit."}]}, 413
+            )
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _response({"errors": [{"message": "POST body is not valid JSON."}]}, 400)
+        if not self.authorized(request, state.settings.api_keys):
+            error = {
+                "message": "UNAUTHENTICATED: a valid API key is required "
+                "(send it as `Authorization: Bearer <key>`).",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+            if isinstance(payload, list):
+                return _response([{"data": None, "errors": [error]} for _ in payload])
+            return _response({"data": None, "errors": [error]})
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if isinstance(payload, list):
+            if not payload:
+                return _response({"errors": [{"message": "Empty batch."}]}, 400)
+            results = await asyncio.gather(*(self.execute(op, state, headers) for op in payload))
+            return _response([result for result, _ in results])
+        result, status = await self.execute(payload, state, headers)
+        return _response(result, status)
+
+    async def execute(
+        self, op: Any, state: Any, headers: dict[str, str]
+    ) -> tuple[dict[str, Any], int]:
+        try:
+            if not isinstance(op, dict):
+                raise BadRequest("Each operation must be a JSON object.")
+            query = op.get("query")
+            if not isinstance(query, str) or not query.strip():
+                raise BadRequest("Must provide query string.")
+            variables = _variables(op.get("variables"))
+            operation_name = op.get("operationName") or None
+        except BadRequest as exc:
+            return {"errors": [{"message": str(exc)}]}, 400
+        errors = self.checker.check(query)
+        if errors:
+            return {
+                "errors": [
+                    {**_format_error(e), "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+                    for e in errors
+                ]
+            }, 400
+        context = Context(db=state.db, settings=state.settings, headers=headers)
+        result = await self.schema.execute(
+            query,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+        )
+        response: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            response["errors"] = [_format_error(e) for e in result.errors]
+            # Variable coercion failures happen before execution: they are bad requests.
+            if result.data is None and all(not e.path for e in result.errors):
+                return response, 400
+        return response, 200
+
+
+def graphiql_page() -> HTMLResponse:
+    from strawberry.http.ides import get_graphql_ide_html
+
+    return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))

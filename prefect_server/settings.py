@@ -1,0 +1,180 @@
+"""One typed settings object, read once from the environment and passed down.
+
+Environment variables follow Server 1's scheme: ``PREFECT_SERVER__<SECTION>__<KEY>``,
+for example ``PREFECT_SERVER__DATABASE__CONNECTION_URL`` or
+``PREFECT_SERVER__SERVICES__SCHEDULER__LOOP_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PREFIX = "PREFECT_SERVER"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    # Empty means "a SQLite file under home"; resolved by Settings.database_url.
+    connection_url: str = ""
+    migrate_on_start: bool = True
+    echo: bool = False
+    pool_size: int = 10
+    sqlite_busy_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    enabled: bool = True
+    loop_seconds: float = 150.0
+    max_scheduled_runs_per_flow: int = 10
+
+
+@dataclass(frozen=True)
+class LazarusSettings:
+    enabled: bool = True
+    loop_seconds: float = 600.0
+    heartbeat_timeout_seconds: float = 600.0
+    resurrection_attempt_limit: int = 3
+
+
+@dataclass(frozen=True)
+class ZombieKillerSettings:
+    enabled: bool = True
+    loop_seconds: float = 120.0
+    heartbeat_timeout_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class ServicesSettings:
+    enabled: bool = True
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    lazarus: LazarusSettings = field(default_factory=LazarusSettings)
+    zombie_killer: ZombieKillerSettings = field(default_factory=ZombieKillerSettings)
+
+
+@dataclass(frozen=True)
+class HooksSettings:
+    timeout_seconds: float = 2.0
+    # Base URLs of the notification services; tests point them at a local receiver.
+    slack_base_url: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
+    pagerduty_base_url: str = "https://events.pagerduty.com"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4200
+    home: str = "~/.prefect_server"
+    # Public URL of the API, used in links inside cloud-hook notifications.
+    api_url: str = "http://localhost:4200"
+    ui_url: str = "http://localhost:8080"
+    api_keys: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    core_version_cutoff: str = "0.6.1"
+    queued_runs_returned_limit: int = 25
+    insert_many_batch_size: int = 200
+    artifacts_max_payload_bytes: int = 1_000_000
+    state_max_payload_bytes: int = 1_000_000
+    max_request_body_bytes: int = 5 * 1024 * 1024
+    query_depth_limit: int = 7
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    services: ServicesSettings = field(default_factory=ServicesSettings)
+    hooks: HooksSettings = field(default_factory=HooksSettings)
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser()
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy async URL of the database."""
+        url = self.database.connection_url or f"sqlite:///{self.home_path / 'prefect_server.db'}"
+        return to_async_url(url)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as a dict, with secrets masked."""
+        data = dataclasses.asdict(self)
+        data["api_keys"] = ["********" for _ in self.api_keys]
+        data["database"]["connection_url"] = mask_url(self.database_url)
+        return data
+
+
+def to_async_url(url: str) -> str:
+    """Map plain ``postgresql://`` and ``sqlite://`` URLs to their async drivers."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+def mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "********"
+
+
+def _convert(raw: str, annotation: Any, name: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if annotation is bool:
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{name}: expected true or false, got {raw!r}")
+    if annotation is int:
+        return int(raw)
+    if annotation is float:
+        return float(raw)
+    if origin is tuple:
+        text = raw.strip()
+        if text.startswith("["):
+            items = json.loads(text)
+        else:
+            items = [part.strip() for part in text.split(",")]
+        return tuple(str(item) for item in items if str(item))
+    return raw
+
+
+def _load(cls: type, env: Mapping[str, str], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        annotation = hints[f.name]
+        name = f"{prefix}__{f.name.upper()}"
+        if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+            values[f.name] = _load(annotation, env, name)
+        elif name in env:
+            if isinstance(annotation, types.UnionType):
+                annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+            try:
+                values[f.name] = _convert(env[name], annotation, name)
+            except ValueError as exc:
+                raise ValueError(f"Invalid setting {name}={env[name]!r}: {exc}") from exc
+    return cls(**values)
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read the settings from the environment (or the given mapping), once."""
+    settings: Settings = _load(Settings, os.environ if env is None else env, PREFIX)
+    return settings.replace(**overrides) if overrides else settings

@@ -1,0 +1,102 @@
+"""An embedded server for tests: a real prefect-server on a free localhost port.
+
+    from prefect_server.testing import running_server
+
+    with running_server() as url:      # fresh temporary SQLite database
+        ...                            # point PREFECT__CLOUD__API at url
+
+Pass ``database_url=`` to use another database (it is migrated first), and
+``settings=`` for any other setting. The pytest plugin offers the same as the
+``prefect_server`` fixture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prefect_server.settings import Settings, load_settings
+
+__all__ = ["running_server", "free_port", "EmbeddedServer"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclasses.dataclass
+class EmbeddedServer:
+    url: str
+    settings: Settings
+    database_url: str
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def _wait_until_up(port: int, thread: threading.Thread, server: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.started:
+            return
+        if not thread.is_alive():
+            raise RuntimeError("The embedded prefect-server stopped while starting.")
+        time.sleep(0.02)
+    raise TimeoutError(f"The embedded prefect-server did not start on port {port} in {timeout} s.")
+
+
+@contextmanager
+def running_server(
+    database_url: str | None = None,
+    settings: Settings | None = None,
+    *,
+    services: bool = False,
+    startup_timeout: float = 60.0,
+) -> Iterator[EmbeddedServer]:
+    """Start a real server in a background thread; yield it; stop it on exit."""
+    import uvicorn
+
+    from prefect_server.app import create_app
+
+    with tempfile.TemporaryDirectory(prefix="prefect-server-") as home:
+        base = settings or load_settings()
+        db = dataclasses.replace(
+            base.database,
+            connection_url=database_url
+            or base.database.connection_url
+            or f"sqlite:///{Path(home) / 'test.db'}",
+        )
+        port = free_port()
+        effective = base.replace(
+            host="127.0.0.1",
+            port=port,
+            home=home,
+            database=db,
+            services=dataclasses.replace(base.services, enabled=services and base.services.enabled),
+        )
+        config = uvicorn.Config(
+            create_app(effective),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name=f"prefect-server:{port}", daemon=True)
+        thread.start()
+        try:
+            _wait_until_up(port, thread, server, startup_timeout)
+            yield EmbeddedServer(f"http://127.0.0.1:{port}", effective, effective.database_url)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)

@@ -1,0 +1,101 @@
+"""The transport: paths, body shapes, status codes, health, CORS, the default tenant."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from sqlalchemy import select
+
+from prefect_server.database.engine import Database
+from prefect_server.database.models import Tenant
+
+
+async def test_graphql_answers_at_root_and_graphql(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/graphql"):
+        response = await client.post(path, json={"query": "{ hello api { backend mode } }"})
+        assert response.status_code == 200
+        assert response.json() == {
+            "data": {"hello": "👋", "api": {"backend": "SERVER", "mode": "normal"}}
+        }
+
+
+async def test_variables_as_json_string_null_and_object(client: httpx.AsyncClient) -> None:
+    query = "query($x: Boolean = true) { hello @include(if: $x) }"
+    cases = [("null", True), (json.dumps({"x": False}), False), (None, True), ({"x": False}, False)]
+    for variables, included in cases:
+        response = await client.post("/", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        assert response.json()["data"] == ({"hello": "👋"} if included else {})
+
+
+async def test_batched_array_is_answered_in_order(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        json=[
+            {"operationName": None, "query": "{ api { backend } }", "variables": {}},
+            {"query": "{ hello }"},
+        ],
+    )
+    assert response.status_code == 200
+    assert response.json() == [{"data": {"api": {"backend": "SERVER"}}}, {"data": {"hello": "👋"}}]
+
+
+async def test_invalid_documents_are_400_with_errors(client: httpx.AsyncClient) -> None:
+    for body in ({"query": "{ nope }"}, {"query": "{ hello"}, {"query": ""}):
+        response = await client.post("/", json=body)
+        assert response.status_code == 400
+        assert response.json()["errors"]
+    response = await client.post(
+        "/", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+async def test_body_limit(client: httpx.AsyncClient) -> None:
+    big = "x" * (6 * 1024 * 1024)
+    response = await client.post("/", json={"query": "{ hello }", "variables": {"pad": big}})
+    assert response.status_code == 413
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+async def test_cors_allows_any_origin_and_prefect_headers(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        "/graphql",
+        headers={
+            "Origin": "http://localhost:8080",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-prefect-ui,x-backend,x-prefect-tenant-id",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "http://localhost:8080")
+    assert "x-prefect-ui" in response.headers["access-control-allow-headers"].lower()
+
+
+async def test_reference_data(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/", json={"query": "{ reference_data { state_hierarchy state_info } }"}
+    )
+    data = response.json()["data"]["reference_data"]
+    assert sorted(data["state_hierarchy"]["Success"]) == ["Cached", "Mapped", "Skipped", "Success"]
+    assert sorted(data["state_hierarchy"]["Running"]) == ["Cancelling", "Running"]
+    assert sorted(data["state_hierarchy"]["Scheduled"]) == [
+        "Paused",
+        "Resume",
+        "Retrying",
+        "Scheduled",
+    ]
+    assert data["state_info"]["Running"] == {"color": "#3d67ff"}
+    assert data["state_info"]["Success"] == {"color": "#28a745"}
+
+
+async def test_default_tenant_created_once(app: object, db: Database) -> None:
+    async with db.session() as session:
+        rows = (await session.execute(select(Tenant.name, Tenant.slug))).all()
+    assert rows == [("default", "default")]
