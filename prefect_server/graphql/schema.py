@@ -26,8 +26,8 @@ def merge_types(name: str, types: tuple[type, ...]) -> type:
 
 
 def build_schema(depth_limit: int = 7) -> strawberry.Schema:
-    queries = (reference.Query, *hasura.query_types(), *actions.QUERY_TYPES)
-    mutations = (*hasura.mutation_types(), *actions.MUTATION_TYPES)
+    queries = (reference.Query, *hasura.query_types(), *actions.query_types())
+    mutations = (*hasura.mutation_types(), *actions.mutation_types())
     query = merge_types("query_root", queries)
     mutation = merge_types("mutation_root", mutations) if mutations else None
     return strawberry.Schema(

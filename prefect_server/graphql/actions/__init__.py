@@ -1,10 +1,31 @@
 """The action API of Server 1's Python service: thin resolvers over the domain functions.
 
-Each module defines ``Query`` and/or ``Mutation`` types; they are listed here and
-merged into ``query_root``/``mutation_root`` by the schema.
+Every module of this package may define a Strawberry type named ``Query`` and/or
+``Mutation``; they are found here and merged into ``query_root``/``mutation_root``
+by the schema, so adding a module needs no edit anywhere else.
 """
 
 from __future__ import annotations
 
-QUERY_TYPES: list[type] = []
-MUTATION_TYPES: list[type] = []
+import importlib
+import pkgutil
+
+
+def _collect(attribute: str) -> list[type]:
+    found: list[type] = []
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        root = getattr(module, attribute, None)
+        if root is not None:
+            found.append(root)
+    return found
+
+
+def query_types() -> list[type]:
+    return _collect("Query")
+
+
+def mutation_types() -> list[type]:
+    return _collect("Mutation")
