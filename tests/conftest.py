@@ -16,13 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from prefect_server.app import create_app
 from prefect_server.database import migrations
 from prefect_server.database.engine import Database
-from prefect_server.database.models import Base
 from prefect_server.settings import Settings, load_settings, to_async_url
+
+from dbutil import truncate
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -61,21 +61,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-async def _truncate(db: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with db.transaction() as session:
-        if db.is_postgres:
-            await session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        else:
-            for name in tables:
-                await session.execute(text(f"DELETE FROM {name}"))
-
-
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:
     """A Database on the test database, emptied before each test."""
     database = Database.from_settings(settings)
-    await _truncate(database)
+    await truncate(database)
     try:
         yield database
     finally:
