@@ -42,12 +42,16 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(
+        db = cls(
             settings.database_url,
             echo=settings.database.echo,
             pool_size=settings.database.pool_size,
             busy_timeout=settings.database.sqlite_busy_timeout_seconds,
         )
+        # Domain code that acts outside a request (cloud hooks fired after commit)
+        # finds the settings on its session.
+        db.sessionmaker.configure(info={"settings": settings})
+        return db
 
     @property
     def is_sqlite(self) -> bool:
