@@ -1,0 +1,71 @@
+"""Task-run artifact mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from prefect_server.graphql.actions._payloads import SuccessPayload, TaskRunArtifactIdPayload
+from prefect_server.graphql.context import Context
+from prefect_server.graphql.scalars import JSON, UUID
+from prefect_server.orchestration import artifacts
+
+
+@strawberry.input(name="create_task_run_artifact_input")
+class CreateTaskRunArtifactInput:
+    task_run_id: UUID
+    kind: str
+    data: JSON
+    tenant_id: UUID | None = None
+
+
+@strawberry.input(name="update_task_run_artifact_input")
+class UpdateTaskRunArtifactInput:
+    task_run_artifact_id: UUID
+    data: JSON
+
+
+@strawberry.input(name="delete_task_run_artifact_input")
+class DeleteTaskRunArtifactInput:
+    task_run_artifact_id: UUID
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_task_run_artifact(
+        self, info: Info[Context, None], input: CreateTaskRunArtifactInput
+    ) -> TaskRunArtifactIdPayload | None:
+        ctx = info.context
+        async with ctx.db.transaction() as session:
+            artifact_id = await artifacts.create_task_run_artifact(
+                session,
+                task_run_id=input.task_run_id,
+                kind=input.kind,
+                data=input.data,
+                tenant_id=input.tenant_id,
+                max_payload_bytes=ctx.settings.artifacts_max_payload_bytes,
+            )
+        return TaskRunArtifactIdPayload(id=artifact_id)  # type: ignore[call-arg]
+
+    @strawberry.mutation
+    async def update_task_run_artifact(
+        self, info: Info[Context, None], input: UpdateTaskRunArtifactInput
+    ) -> SuccessPayload | None:
+        ctx = info.context
+        async with ctx.db.transaction() as session:
+            done = await artifacts.update_task_run_artifact(
+                session,
+                input.task_run_artifact_id,
+                input.data,
+                max_payload_bytes=ctx.settings.artifacts_max_payload_bytes,
+            )
+        return SuccessPayload(success=done)
+
+    @strawberry.mutation
+    async def delete_task_run_artifact(
+        self, info: Info[Context, None], input: DeleteTaskRunArtifactInput
+    ) -> SuccessPayload | None:
+        async with info.context.db.transaction() as session:
+            done = await artifacts.delete_task_run_artifact(session, input.task_run_artifact_id)
+        return SuccessPayload(success=done)

@@ -1,0 +1,432 @@
+"""Flow runs and task runs: creation, names, labels, heartbeats, lookups (spec §3.5).
+
+A new flow run gets one task run per task of its flow (map_index -1, Pending
+"Task run created", version 1) in the same transaction — Server 1 did this with a
+trigger, and the flow-run process relies on finding them (client.md §7.1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database import dialect
+from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
+from prefect_server.database.types import parse_timestamp
+from prefect_server.orchestration.errors import NotFound, ValidationFailed
+from prefect_server.orchestration.run_names import random_name
+from prefect_server.orchestration.state_schema import parse_state
+from prefect_server.orchestration.states import set_flow_run_state, utcnow
+
+# Exactly what Server 1's trigger wrote for pre-created task runs (spec §1.4 item 1).
+TASK_RUN_CREATED = {"type": "Pending", "message": "Task run created"}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRunInfo:
+    id: uuid.UUID
+    version: int
+    state: str | None
+    serialized_state: Any
+
+
+def _uuid(value: Any, error: Exception) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        raise error from None
+
+
+def _default_labels(labels: list[str] | None, run_config: Any, flow: Any) -> list[str]:
+    """The first of: explicit labels, the given run_config's, the flow group's, the flow's."""
+    if labels is not None:
+        return sorted(labels)
+    if run_config is not None:
+        return sorted(run_config.get("labels") or [])
+    if flow.group_labels is not None:
+        return sorted(flow.group_labels)
+    for config in (flow.group_run_config, flow.run_config, flow.environment):
+        if config is not None:
+            return sorted(config.get("labels") or [])
+    return []
+
+
+def _parameters(flow: Any, given: dict[str, Any] | None) -> dict[str, Any]:
+    declared = flow.parameters if isinstance(flow.parameters, list) else []
+    # Server 1 kept only truthy defaults (`if param["default"]`); so do we.
+    values = {p["name"]: p["default"] for p in declared if p.get("default")}
+    values.update(flow.default_parameters or {})
+    values.update(given or {})
+    missing = {p["name"] for p in declared if p.get("required")} - set(values)
+    if missing:
+        raise ValidationFailed(f"Required parameters were not supplied: {missing}")
+    return values
+
+
+async def _find_flow(session: AsyncSession, flow_id: Any, version_group_id: str | None) -> Any:
+    stmt = select(
+        Flow.id,
+        Flow.tenant_id,
+        Flow.archived,
+        Flow.parameters,
+        Flow.run_config,
+        Flow.environment,
+        FlowGroup.labels.label("group_labels"),
+        FlowGroup.run_config.label("group_run_config"),
+        FlowGroup.default_parameters,
+    ).join(FlowGroup, FlowGroup.id == Flow.flow_group_id)
+    if flow_id:
+        stmt = stmt.where(Flow.id == _uuid(flow_id, NotFound(f"Flow {flow_id} not found")))
+        flow = (await session.execute(stmt)).one_or_none()
+        if flow is None:
+            raise NotFound(f"Flow {flow_id} not found")
+    else:
+        stmt = stmt.where(Flow.version_group_id == version_group_id, Flow.archived.is_(False))
+        flow = (await session.execute(stmt.order_by(Flow.version.desc()).limit(1))).one_or_none()
+        if flow is None:
+            raise NotFound(f"Version group {version_group_id} has no unarchived flows.")
+    if flow.archived:
+        raise ValidationFailed(f"Flow {flow.id} is archived.")
+    return flow
+
+
+async def create_flow_run(
+    session: AsyncSession,
+    *,
+    flow_id: uuid.UUID | str | None = None,
+    version_group_id: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+    scheduled_start_time: dt.datetime | str | None = None,
+    flow_run_name: str | None = None,
+    labels: list[str] | None = None,
+    run_config: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    auto_scheduled: bool = False,
+) -> uuid.UUID:
+    """Create a Scheduled flow run with its task runs; an existing (flow, key) returns its id."""
+    if not flow_id and not version_group_id:
+        raise ValidationFailed("A flow id or version group ID must be provided.")
+    flow = await _find_flow(session, flow_id, version_group_id)
+    start = parse_timestamp(scheduled_start_time) if scheduled_start_time else utcnow()
+    now = utcnow()
+    run_id = uuid.uuid4()
+    values = {
+        "id": run_id,
+        "tenant_id": flow.tenant_id,
+        "flow_id": flow.id,
+        "labels": _default_labels(labels, run_config, flow),
+        "parameters": _parameters(flow, parameters),
+        "run_config": run_config
+        if run_config is not None
+        else (flow.group_run_config if flow.group_run_config is not None else flow.run_config),
+        "context": context if context is not None else {},
+        "scheduled_start_time": start,
+        "auto_scheduled": auto_scheduled,
+        "name": flow_run_name or random_name(),
+        "idempotency_key": idempotency_key,
+        "version": 0,
+        "times_resurrected": 0,
+        "created": now,
+        "updated": now,
+    }
+    if idempotency_key is None:
+        await session.execute(insert(FlowRun).values(values))
+    else:
+        # The unique (idempotency_key, flow_id) constraint decides, never a read-then-insert.
+        stmt = (
+            dialect.insert(session, FlowRun)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
+            .returning(FlowRun.id)
+        )
+        if (await session.execute(stmt)).scalar() is None:
+            existing = await session.scalar(
+                select(FlowRun.id).where(
+                    FlowRun.flow_id == flow.id, FlowRun.idempotency_key == idempotency_key
+                )
+            )
+            assert existing is not None
+            return existing
+    await _create_task_runs(session, run_id, flow.id, flow.tenant_id, now)
+    await set_flow_run_state(
+        session,
+        run_id,
+        {"type": "Scheduled", "message": "Flow run scheduled.", "start_time": start.isoformat()},
+    )
+    return run_id
+
+
+async def _create_task_runs(
+    session: AsyncSession,
+    flow_run_id: uuid.UUID,
+    flow_id: uuid.UUID,
+    tenant_id: uuid.UUID | None,
+    now: dt.datetime,
+) -> None:
+    tasks = (
+        await session.execute(select(Task.id, Task.cache_key).where(Task.flow_id == flow_id))
+    ).all()
+    if not tasks:
+        return
+    runs = []
+    states = []
+    for task in tasks:
+        task_run_id = uuid.uuid4()
+        runs.append(
+            _new_task_run(
+                task_run_id,
+                flow_run_id,
+                task.id,
+                -1,
+                task.cache_key,
+                tenant_id,
+                now,
+                TASK_RUN_CREATED,
+            )
+        )
+        states.append(_created_state(task_run_id, tenant_id, now, TASK_RUN_CREATED))
+    await session.execute(insert(TaskRun), runs)
+    await session.execute(insert(TaskRunState), states)
+
+
+def _new_task_run(
+    task_run_id: uuid.UUID,
+    flow_run_id: uuid.UUID,
+    task_id: uuid.UUID,
+    map_index: int,
+    cache_key: str | None,
+    tenant_id: uuid.UUID | None,
+    now: dt.datetime,
+    serialized_state: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "id": task_run_id,
+        "tenant_id": tenant_id,
+        "flow_run_id": flow_run_id,
+        "task_id": task_id,
+        "map_index": map_index,
+        "cache_key": cache_key,
+        "version": 1,
+        "state": "Pending",
+        "state_timestamp": now,
+        "state_message": "Task run created",
+        "serialized_state": serialized_state,
+        "created": now,
+        "updated": now,
+    }
+
+
+def _created_state(
+    task_run_id: uuid.UUID,
+    tenant_id: uuid.UUID | None,
+    now: dt.datetime,
+    serialized: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "task_run_id": task_run_id,
+        "timestamp": now,
+        "state": "Pending",
+        "message": "Task run created",
+        "serialized_state": serialized,
+        "version": 1,
+        "created": now,
+        "updated": now,
+    }
+
+
+async def get_or_create_task_run_info(
+    session: AsyncSession,
+    flow_run_id: uuid.UUID | str,
+    task_id: uuid.UUID | str,
+    map_index: int | None = None,
+) -> TaskRunInfo:
+    """The task run for (flow run, task, map index), created Pending when new.
+
+    A new run is reported with version 0, as Server 1 did, though its row holds 1.
+    """
+    map_index = -1 if map_index is None else map_index
+    run_id = _uuid(flow_run_id, ValidationFailed("Invalid ID"))
+    task = _uuid(task_id, ValidationFailed("Invalid task ID"))
+    key = (TaskRun.flow_run_id == run_id, TaskRun.task_id == task, TaskRun.map_index == map_index)
+    row = (
+        await session.execute(
+            select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(*key)
+        )
+    ).one_or_none()
+    if row is not None:
+        return TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
+    parents = (
+        await session.execute(
+            select(
+                Task.cache_key, Task.flow_id, FlowRun.tenant_id, FlowRun.flow_id.label("run_flow")
+            )
+            .select_from(Task)
+            .outerjoin(FlowRun, FlowRun.id == run_id)
+            .where(Task.id == task)
+        )
+    ).one_or_none()
+    if parents is None:
+        raise NotFound("Invalid task ID")
+    if parents.run_flow is None:
+        raise NotFound("Invalid ID")
+    now = utcnow()
+    pending = parse_state({"type": "Pending", "message": "Task run created"}).serialized
+    task_run_id = uuid.uuid4()
+    stmt = (
+        dialect.insert(session, TaskRun)
+        .values(
+            _new_task_run(
+                task_run_id,
+                run_id,
+                task,
+                map_index,
+                parents.cache_key,
+                parents.tenant_id,
+                now,
+                pending,
+            )
+        )
+        .on_conflict_do_nothing(index_elements=["flow_run_id", "task_id", "map_index"])
+        .returning(TaskRun.id)
+    )
+    if (await session.execute(stmt)).scalar() is None:
+        # Another request created it between our read and our insert.
+        row = (
+            await session.execute(
+                select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(
+                    *key
+                )
+            )
+        ).one()
+        return TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
+    await session.execute(
+        insert(TaskRunState), [_created_state(task_run_id, parents.tenant_id, now, pending)]
+    )
+    return TaskRunInfo(task_run_id, 0, "Pending", pending)
+
+
+async def get_or_create_task_run(
+    session: AsyncSession,
+    flow_run_id: uuid.UUID | str,
+    task_id: uuid.UUID | str,
+    map_index: int | None = None,
+) -> uuid.UUID:
+    try:
+        return (await get_or_create_task_run_info(session, flow_run_id, task_id, map_index)).id
+    except (NotFound, ValidationFailed):
+        raise ValidationFailed("Invalid ID") from None
+
+
+async def get_task_run_info(session: AsyncSession, task_run_id: uuid.UUID | str) -> TaskRunInfo:
+    error = NotFound("Invalid task run ID")
+    row = (
+        await session.execute(
+            select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(
+                TaskRun.id == _uuid(task_run_id, error)
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise error
+    return TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
+
+
+async def _update(session: AsyncSession, model: Any, row_id: Any, values: dict[str, Any]) -> bool:
+    try:
+        key = _uuid(row_id, ValueError())
+    except ValueError:
+        return False
+    result = await session.execute(update(model).where(model.id == key).values(values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_flow_run_name(session: AsyncSession, flow_run_id: Any, name: str | None) -> bool:
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID")
+    if not name:
+        raise ValidationFailed("Invalid name")
+    return await _update(session, FlowRun, flow_run_id, {"name": name})
+
+
+async def set_task_run_name(session: AsyncSession, task_run_id: Any, name: str | None) -> bool:
+    if not task_run_id:
+        raise ValidationFailed("Invalid task run ID")
+    if not name:
+        raise ValidationFailed("Invalid name")
+    return await _update(session, TaskRun, task_run_id, {"name": name})
+
+
+async def set_flow_run_labels(
+    session: AsyncSession, flow_run_id: Any, labels: list[str] | None
+) -> bool:
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID")
+    if labels is None:
+        raise ValidationFailed("Invalid labels")
+    return await _update(session, FlowRun, flow_run_id, {"labels": sorted(labels)})
+
+
+async def delete_flow_run(session: AsyncSession, flow_run_id: Any) -> bool:
+    """Delete a flow run; its task runs, states and logs go with it (ON DELETE CASCADE)."""
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID.")
+    try:
+        key = _uuid(flow_run_id, ValueError())
+    except ValueError:
+        return False
+    result = await session.execute(delete(FlowRun).where(FlowRun.id == key))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def update_flow_run_heartbeat(session: AsyncSession, flow_run_id: Any) -> None:
+    if not await _update(session, FlowRun, flow_run_id, {"heartbeat": utcnow()}):
+        raise NotFound("Invalid flow run ID")
+
+
+async def update_task_run_heartbeat(session: AsyncSession, task_run_id: Any) -> None:
+    if not await _update(session, TaskRun, task_run_id, {"heartbeat": utcnow()}):
+        raise NotFound("Invalid task run ID")
+
+
+async def mapped_children(session: AsyncSession, task_run_id: Any) -> dict[str, Any]:
+    """Start/end bounds and state counts of a mapped task run's children."""
+    empty: dict[str, Any] = {"min_start_time": None, "max_end_time": None, "state_counts": {}}
+    try:
+        key = _uuid(task_run_id, ValueError())
+    except ValueError:
+        return empty
+    parent = (
+        await session.execute(
+            select(TaskRun.flow_run_id, TaskRun.task_id, TaskRun.map_index).where(TaskRun.id == key)
+        )
+    ).one_or_none()
+    if parent is None or parent.map_index >= 0:
+        return empty
+    children = (
+        TaskRun.flow_run_id == parent.flow_run_id,
+        TaskRun.task_id == parent.task_id,
+        TaskRun.map_index >= 0,
+    )
+    bounds = (
+        await session.execute(
+            select(func.min(TaskRun.start_time), func.max(TaskRun.end_time)).where(*children)
+        )
+    ).one()
+    counts = await session.execute(
+        select(TaskRun.state, func.count()).where(*children).group_by(TaskRun.state)
+    )
+    return {
+        "min_start_time": bounds[0],
+        "max_end_time": bounds[1],
+        "state_counts": {state: count for state, count in counts if state is not None},
+    }

@@ -1,0 +1,274 @@
+"""Setting the state of flow runs and task runs: the one door every state change uses.
+
+The API, the Hasura-style inserts, cancellation and the services all call
+``set_flow_run_state`` / ``set_task_run_state``. Each locks the run row for the
+rest of the caller's transaction (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
+the Database's write transaction is the lock), so concurrent writers queue up,
+never lose an update and never repeat a version. The client's ``version`` is
+ignored, as in Server 1: every state is the run's current version + 1.
+
+The run's denormalised columns follow Server 1's trigger (spec §1.4 item 2):
+state/version/serialized_state/state_* always; ``start_time`` = the first Running
+write; ``end_time`` = the latest write of a state in END_TIME_STATES. Both use the
+server's write time, not the client's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database import dialect
+from prefect_server.database.models import (
+    Agent,
+    FlowRun,
+    FlowRunState,
+    TaskRun,
+    TaskRunState,
+)
+from prefect_server.orchestration import cloud_hooks
+from prefect_server.orchestration.errors import NotFound, StateUpdateFailed, ValidationFailed
+from prefect_server.orchestration.state_schema import ParsedState, parse_state
+from prefect_server.orchestration.state_types import (
+    END_TIME_STATES,
+    FINISHED_STATES,
+    RUNNING_STATES,
+)
+
+# Server 1 held an in-memory lock for 30 s after a Submitted write; we ask the database.
+SUBMITTED_GUARD = dt.timedelta(seconds=30)
+_HEARTBEAT_STATES = RUNNING_STATES | {"Submitted"}
+
+
+@dataclass(frozen=True, slots=True)
+class StateWrite:
+    """What a state write did: the run, its new version and state, and the state row."""
+
+    run_id: uuid.UUID
+    state_id: uuid.UUID
+    version: int
+    state: str
+    status: str = "SUCCESS"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _as_state(state: dict[str, Any] | ParsedState, now: dt.datetime) -> ParsedState:
+    return state if isinstance(state, ParsedState) else parse_state(state, now=now)
+
+
+def _times(
+    kind: str, now: dt.datetime, start: dt.datetime | None, end: dt.datetime | None
+) -> dict[str, Any]:
+    """start_time/end_time changes for a state written at ``now`` (LEAST/GREATEST of Server 1)."""
+    values: dict[str, Any] = {}
+    if kind == "Running" and (start is None or now < start):
+        values["start_time"] = now
+    if kind in END_TIME_STATES and (end is None or now > end):
+        values["end_time"] = now
+    return values
+
+
+def _run_values(state: ParsedState, version: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "version": version,
+        "state": state.type,
+        "serialized_state": state.serialized,
+        "state_timestamp": now,
+        "state_message": state.message,
+        "state_result": None,
+        "state_start_time": state.start_time,
+        "updated": now,
+    }
+
+
+def _state_row(
+    state: ParsedState, version: int, now: dt.datetime, tenant_id: uuid.UUID | None
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "timestamp": now,
+        "state": state.type,
+        "message": state.message,
+        # Clients serialise only a result's location (inside serialized_state), never a value.
+        "result": None,
+        "start_time": state.start_time,
+        "serialized_state": state.serialized,
+        "version": version,
+        "created": now,
+        "updated": now,
+    }
+
+
+async def set_flow_run_state(
+    session: AsyncSession,
+    flow_run_id: uuid.UUID | str | None,
+    state: dict[str, Any] | ParsedState,
+    *,
+    agent_id: uuid.UUID | str | None = None,
+) -> StateWrite:
+    """Write ``state`` as the flow run's newest state (spec §3.6 set_flow_run_state)."""
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID.")
+    now = utcnow()
+    parsed = _as_state(state, now)
+    run_id = _uuid(flow_run_id)
+    stmt = select(
+        FlowRun.version,
+        FlowRun.state,
+        FlowRun.state_timestamp,
+        FlowRun.start_time,
+        FlowRun.end_time,
+        FlowRun.tenant_id,
+        FlowRun.flow_id,
+    ).where(FlowRun.id == run_id)
+    row = (
+        (await session.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
+    )
+    if row is None:
+        raise StateUpdateFailed(f"State update failed for flow run ID {flow_run_id}")
+    if (
+        parsed.type == "Submitted"
+        and row.state == "Submitted"
+        and row.state_timestamp is not None
+        and now - row.state_timestamp < SUBMITTED_GUARD
+    ):
+        # The agent matches "State update failed" and quietly leaves the run to the first one.
+        raise StateUpdateFailed("State update failed: this run has already been submitted.")
+    if parsed.type == "Cancelled":
+        await _cancel_task_runs(session, run_id, parsed)
+
+    version = (row.version or 0) + 1
+    values = _run_values(parsed, version, now)
+    values.update(_times(parsed.type, now, row.start_time, row.end_time))
+    if parsed.type in _HEARTBEAT_STATES:
+        values["heartbeat"] = now
+    if parsed.type == "Submitted" and agent_id:
+        agent = _uuid(agent_id)
+        if agent and await session.scalar(select(Agent.id).where(Agent.id == agent)):
+            values["agent_id"] = agent
+    state_row = _state_row(parsed, version, now, row.tenant_id)
+    state_row["flow_run_id"] = run_id
+    await session.execute(insert(FlowRunState), [state_row])
+    await session.execute(update(FlowRun).where(FlowRun.id == run_id).values(values))
+    await cloud_hooks.flow_run_state_changed(
+        session,
+        flow_run_id=run_id,
+        flow_id=row.flow_id,
+        tenant_id=row.tenant_id,
+        state=parsed,
+        version=version,
+    )
+    return StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+async def set_task_run_state(
+    session: AsyncSession,
+    task_run_id: uuid.UUID | str | None,
+    state: dict[str, Any] | ParsedState,
+) -> StateWrite:
+    """Write ``state`` as the task run's newest state (spec §3.6 set_task_run_state)."""
+    if not task_run_id:
+        raise ValidationFailed("Invalid task run ID.")
+    now = utcnow()
+    parsed = _as_state(state, now)
+    run_id = _uuid(task_run_id)
+    stmt = select(
+        TaskRun.version,
+        TaskRun.serialized_state,
+        TaskRun.start_time,
+        TaskRun.end_time,
+        TaskRun.tenant_id,
+        TaskRun.flow_run_id,
+    ).where(TaskRun.id == run_id)
+    row = (
+        (await session.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
+    )
+    if row is None:
+        raise StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
+    if parsed.type in RUNNING_STATES:
+        flow_state = await session.scalar(
+            select(FlowRun.state).where(FlowRun.id == row.flow_run_id)
+        )
+        if flow_state != "Running":
+            raise StateUpdateFailed(
+                f"State update failed for task run ID {task_run_id}: provided a running state "
+                f"but associated flow run {row.flow_run_id} is not in a running state."
+            )
+    previous_inputs = (row.serialized_state or {}).get("cached_inputs")
+    if previous_inputs and not parsed.serialized.get("cached_inputs"):
+        parsed = ParsedState(
+            parsed.type,
+            parsed.message,
+            parsed.start_time,
+            {**parsed.serialized, "cached_inputs": previous_inputs},
+        )
+
+    version = (row.version or 0) + 1
+    values = _run_values(parsed, version, now)
+    values.update(_times(parsed.type, now, row.start_time, row.end_time))
+    if parsed.type in RUNNING_STATES:
+        values["heartbeat"] = now
+    state_row = _state_row(parsed, version, now, row.tenant_id)
+    state_row["task_run_id"] = run_id
+    await session.execute(insert(TaskRunState), [state_row])
+    await session.execute(update(TaskRun).where(TaskRun.id == run_id).values(values))
+    return StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+async def _cancel_task_runs(
+    session: AsyncSession, flow_run_id: uuid.UUID, state: ParsedState
+) -> None:
+    """A Cancelled flow run takes its unfinished task runs with it (Server 1 did the same)."""
+    unfinished = await session.scalars(
+        select(TaskRun.id)
+        .where(TaskRun.flow_run_id == flow_run_id)
+        .where(TaskRun.state.is_(None) | TaskRun.state.not_in(FINISHED_STATES))
+        .order_by(TaskRun.id)
+    )
+    for task_run_id in list(unfinished):
+        await set_task_run_state(session, task_run_id, state)
+
+
+async def cancel_flow_run(
+    session: AsyncSession, flow_run_id: uuid.UUID | str | None, message: str | None = None
+) -> str:
+    """Cancel a flow run: Cancelling when running (the runner then stops), else Cancelled.
+
+    Returns the run's state afterwards; a finished run is left as it is.
+    """
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID.")
+    run_id = _uuid(flow_run_id)
+    stmt = select(FlowRun.state).where(FlowRun.id == run_id)
+    row = (
+        (await session.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
+    )
+    if row is None:
+        raise NotFound(f"Invalid flow run ID: {flow_run_id}.")
+    current = row.state
+    if current in FINISHED_STATES:
+        return str(current)
+    if current in RUNNING_STATES:
+        new = {"type": "Cancelling", "message": message or "Flow run is cancelling"}
+    else:
+        new = {"type": "Cancelled", "message": message or "Flow run is cancelled"}
+    written = await set_flow_run_state(session, run_id, new)
+    return written.state
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
