@@ -17,8 +17,17 @@ app.add_typer(database_app, name="database")
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
+def _load() -> Settings:
+    try:
+        return load_settings()
+    except ValueError as exc:
+        # A wrong environment variable is a user error: say which, no traceback.
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _settings(database_url: str | None = None) -> Settings:
-    settings = load_settings()
+    settings = _load()
     if database_url:
         settings = settings.replace(
             database=settings.database.__class__(
@@ -84,7 +93,7 @@ def start(
 @app.command()
 def config() -> None:
     """Print the effective settings, secrets masked."""
-    typer.echo(json.dumps(load_settings().masked(), indent=2))
+    typer.echo(json.dumps(_load().masked(), indent=2))
 
 
 @app.command()

@@ -177,4 +177,26 @@ def _load(cls: type, env: Mapping[str, str], prefix: str) -> Any:
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read the settings from the environment (or the given mapping), once."""
     settings: Settings = _load(Settings, os.environ if env is None else env, PREFIX)
-    return settings.replace(**overrides) if overrides else settings
+    settings = settings.replace(**overrides) if overrides else settings
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    # Values that parse but cannot work fail here, with the variable's name,
+    # rather than later as an obscure error from uvicorn or the scheduler.
+    if not 0 <= settings.port <= 65535:
+        raise ValueError(
+            f"Invalid setting {PREFIX}__PORT={settings.port}: expected a port from 0 to 65535"
+        )
+    services = settings.services
+    for name, service in (
+        ("SCHEDULER", services.scheduler),
+        ("LAZARUS", services.lazarus),
+        ("ZOMBIE_KILLER", services.zombie_killer),
+    ):
+        if service.loop_seconds <= 0:
+            raise ValueError(
+                f"Invalid setting {PREFIX}__SERVICES__{name}__LOOP_SECONDS="
+                f"{service.loop_seconds}: expected a positive number of seconds"
+            )

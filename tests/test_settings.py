@@ -1,0 +1,132 @@
+"""Settings: Server 1's environment scheme, async URL mapping, clear errors, masking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prefect_server.cli import app as cli_app
+from prefect_server.settings import load_settings, mask_url, to_async_url
+
+P = "PREFECT_SERVER__"
+
+
+def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = load_settings(env={})
+    assert (settings.host, settings.port) == ("127.0.0.1", 4200)
+    assert settings.home_path == tmp_path / ".prefect_server"
+    assert (
+        settings.database_url
+        == f"sqlite+aiosqlite:///{tmp_path / '.prefect_server'}/prefect_server.db"
+    )
+    assert settings.api_keys == ()
+    assert settings.services.enabled and settings.database.migrate_on_start
+
+
+def test_environment_variables_are_read() -> None:
+    settings = load_settings(
+        env={
+            f"{P}HOST": "0.0.0.0",
+            f"{P}PORT": "4300",
+            f"{P}HOME": "/srv/prefect",
+            f"{P}API_KEYS": "key-one, key-two,,",
+            f"{P}DATABASE__CONNECTION_URL": "postgresql://user:pw@db:5432/prefect",
+            f"{P}DATABASE__MIGRATE_ON_START": "false",
+            f"{P}SERVICES__ENABLED": "no",
+            f"{P}SERVICES__SCHEDULER__ENABLED": "0",
+            f"{P}SERVICES__SCHEDULER__LOOP_SECONDS": "12.5",
+            f"{P}SERVICES__LAZARUS__LOOP_SECONDS": "30",
+            f"{P}SERVICES__ZOMBIE_KILLER__HEARTBEAT_TIMEOUT_SECONDS": "90",
+            "PREFECT_SERVER_TEST_DATABASE_URL": "ignored: not this scheme",
+        }
+    )
+    assert settings.host == "0.0.0.0"
+    assert settings.port == 4300
+    assert settings.home_path == Path("/srv/prefect")
+    assert settings.api_keys == ("key-one", "key-two")
+    assert settings.database_url == "postgresql+asyncpg://user:pw@db:5432/prefect"
+    assert settings.database.migrate_on_start is False
+    assert settings.services.enabled is False
+    assert settings.services.scheduler.enabled is False
+    assert settings.services.scheduler.loop_seconds == 12.5
+    assert settings.services.lazarus.loop_seconds == 30.0
+    assert settings.services.zombie_killer.heartbeat_timeout_seconds == 90.0
+
+
+def test_api_keys_as_json_list() -> None:
+    settings = load_settings(env={f"{P}API_KEYS": '["a", "b,c"]'})
+    assert settings.api_keys == ("a", "b,c")
+
+
+def test_home_holds_the_default_sqlite_file() -> None:
+    settings = load_settings(env={f"{P}HOME": "/data/home"})
+    assert settings.database_url == "sqlite+aiosqlite:////data/home/prefect_server.db"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///relative.db", "sqlite+aiosqlite:///relative.db"),
+        ("sqlite:////abs/path.db", "sqlite+aiosqlite:////abs/path.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+    ],
+)
+def test_urls_map_to_async_drivers(given: str, expected: str) -> None:
+    assert to_async_url(given) == expected
+    assert load_settings(env={f"{P}DATABASE__CONNECTION_URL": given}).database_url == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("PORT", "http", "PREFECT_SERVER__PORT='http'"),
+        ("PORT", "70000", "PREFECT_SERVER__PORT=70000"),
+        ("DATABASE__MIGRATE_ON_START", "maybe", "expected true or false"),
+        ("SERVICES__ENABLED", "2", "PREFECT_SERVER__SERVICES__ENABLED"),
+        ("SERVICES__SCHEDULER__LOOP_SECONDS", "soon", "SCHEDULER__LOOP_SECONDS"),
+        ("SERVICES__LAZARUS__LOOP_SECONDS", "0", "expected a positive number of seconds"),
+        ("DATABASE__POOL_SIZE", "ten", "PREFECT_SERVER__DATABASE__POOL_SIZE"),
+    ],
+)
+def test_bad_values_give_a_clear_error(name: str, value: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match="Invalid setting") as raised:
+        load_settings(env={f"{P}{name}": value})
+    assert fragment in str(raised.value)
+
+
+def test_mask_url_hides_the_password_only() -> None:
+    masked = mask_url("postgresql+asyncpg://prefect:s3cr3t@db.example:5432/prefect")
+    assert "s3cr3t" not in masked
+    assert masked == "postgresql+asyncpg://prefect:***@db.example:5432/prefect"
+
+
+def test_config_command_prints_effective_settings_masked() -> None:
+    env = {
+        f"{P}DATABASE__CONNECTION_URL": "postgresql://prefect:s3cr3t@db:5432/prefect",
+        f"{P}API_KEYS": "topsecretkey1,topsecretkey2",
+        f"{P}PORT": "4321",
+    }
+    result = CliRunner().invoke(cli_app, ["config"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t" not in result.output and "topsecretkey" not in result.output
+    printed = json.loads(result.stdout)
+    assert printed["port"] == 4321
+    assert printed["api_keys"] == ["********", "********"]
+    assert (
+        printed["database"]["connection_url"] == "postgresql+asyncpg://prefect:***@db:5432/prefect"
+    )
+
+
+def test_config_command_reports_a_bad_value_without_traceback() -> None:
+    result = CliRunner().invoke(cli_app, ["config"], env={f"{P}PORT": "four"})
+    assert result.exit_code == 2
+    assert "Invalid setting PREFECT_SERVER__PORT='four'" in result.stderr
+    assert "Traceback" not in result.output
