@@ -1,0 +1,374 @@
+"""Flows (spec §3.3): registration with version groups, tasks and edges; archive and delete.
+
+Registration is one transaction: a failure anywhere (a bad task, an edge naming an
+unknown task) leaves no flow, flow group, task or edge behind, where Server 1
+deleted the half-written flow afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database import dialect
+from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Project, Task, utcnow
+from prefect_server.orchestration.errors import ValidationFailed
+from prefect_server.orchestration.serialization import (
+    edge_slugs,
+    list_of,
+    parameters_of,
+    parse_id,
+    require_id,
+    task_row,
+    version_tuple,
+)
+
+CORE_VERSION_CUTOFF = "0.6.1"
+# Server 1's insert_many_batch_size: keeps each statement's bind parameters bounded.
+BATCH_SIZE = 200
+UNKNOWN_EDGE_TASK = (
+    "Edges could not be registered - some edges reference tasks that do not exist within this flow."
+)
+
+
+def _new_group_settings(idempotency_key: str | None) -> dict[str, Any]:
+    return {
+        "heartbeat_enabled": True,
+        "lazarus_enabled": True,
+        "version_locking_enabled": False,
+        "idempotency_key": idempotency_key,
+    }
+
+
+def _check_core_version(serialized_flow: dict[str, Any]) -> None:
+    version = serialized_flow.get("__version__")
+    if not version:
+        return
+    built = version_tuple(str(version))
+    if built and built < version_tuple(CORE_VERSION_CUTOFF):
+        raise ValidationFailed(
+            f"Prefect backends require new flows to be built with Prefect {CORE_VERSION_CUTOFF}+, "
+            f"but this flow was built with Prefect {version}."
+        )
+
+
+async def create_flow(
+    session: AsyncSession,
+    serialized_flow: dict[str, Any],
+    project_id: Any,
+    version_group_id: str | None = None,
+    set_schedule_active: bool = True,
+    description: str | None = None,
+    idempotency_key: str | None = None,
+) -> uuid.UUID:
+    """Register a flow as a new version of its version group; returns the flow id.
+
+    The version group is the given one, else that of the newest flow with the same
+    name in the project, else a new one. Every other version is archived. A repeated
+    ``idempotency_key`` returns the newest unarchived version instead of a new one
+    (``prefect register`` prints "Skipped" when the id comes back unchanged).
+    """
+    if not isinstance(serialized_flow, dict):
+        raise ValidationFailed("Invalid flow: serialized_flow must be an object.")
+    _check_core_version(serialized_flow)
+    name = serialized_flow.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValidationFailed("Invalid flow: a name is required.")
+    parameters = parameters_of(serialized_flow)
+    tasks = [task_row(t) for t in list_of(serialized_flow, "tasks")]
+    edges = [edge_slugs(e) for e in list_of(serialized_flow, "edges")]
+
+    project = parse_id(project_id)
+    # Locking the project serialises registrations into it, so two concurrent
+    # registrations of one flow cannot both become the same version.
+    stmt = select(Project.tenant_id).where(Project.id == project)
+    tenant_id = (await session.execute(dialect.for_update(session, stmt))).scalar_one_or_none()
+    if project is None or tenant_id is None:
+        raise ValidationFailed("Invalid project.")
+
+    known_group = version_group_id or await session.scalar(
+        select(Flow.version_group_id)
+        .where(Flow.project_id == project, Flow.name == name)
+        .order_by(Flow.created.desc(), Flow.version.desc())
+        .limit(1)
+    )
+    group_name = known_group or str(uuid.uuid4())
+
+    group = (
+        await session.execute(
+            select(FlowGroup.id, FlowGroup.settings, FlowGroup.schedule)
+            .where(FlowGroup.tenant_id == tenant_id, FlowGroup.name == group_name)
+            .order_by(FlowGroup.created)
+            .limit(1)
+        )
+    ).one_or_none()
+    if group is None:
+        flow_group_id = uuid.uuid4()
+        group_schedule = None
+        await session.execute(
+            dialect.insert(session, FlowGroup).values(
+                id=flow_group_id,
+                tenant_id=tenant_id,
+                name=group_name,
+                settings=_new_group_settings(idempotency_key),
+            )
+        )
+    else:
+        flow_group_id, group_schedule = group.id, group.schedule
+        settings = dict(group.settings or {})
+        if idempotency_key is not None and settings.get("idempotency_key") == idempotency_key:
+            existing = await session.scalar(
+                select(Flow.id)
+                .where(Flow.flow_group_id == flow_group_id, Flow.archived.is_(False))
+                .order_by(Flow.version.desc())
+                .limit(1)
+            )
+            if existing is not None:
+                return existing
+        settings["idempotency_key"] = idempotency_key
+        await session.execute(
+            update(FlowGroup)
+            .where(FlowGroup.id == flow_group_id)
+            .values(settings=settings, updated=utcnow())
+        )
+
+    latest = await session.scalar(
+        select(func.max(Flow.version)).where(
+            Flow.tenant_id == tenant_id, Flow.version_group_id == group_name
+        )
+    )
+    schedule = serialized_flow.get("schedule")
+    flow_id = uuid.uuid4()
+    await session.execute(
+        dialect.insert(session, Flow).values(
+            id=flow_id,
+            tenant_id=tenant_id,
+            project_id=project,
+            flow_group_id=flow_group_id,
+            name=name,
+            serialized_flow=serialized_flow,
+            environment=serialized_flow.get("environment"),
+            run_config=serialized_flow.get("run_config"),
+            storage=serialized_flow.get("storage"),
+            core_version=serialized_flow.get("__version__"),
+            parameters=parameters,
+            version_group_id=group_name,
+            version=(latest or 0) + 1,
+            archived=False,
+            description=description,
+            schedule=schedule,
+            is_schedule_active=False,
+        )
+    )
+    await _insert_tasks(session, flow_id, tenant_id, tasks)
+    await _insert_edges(session, flow_id, tenant_id, edges)
+
+    if known_group:
+        others = await session.scalars(
+            select(Flow.id).where(
+                Flow.tenant_id == tenant_id,
+                Flow.version_group_id == group_name,
+                Flow.archived.is_(False),
+                Flow.id != flow_id,
+            )
+        )
+        for other in list(others):
+            await archive_flow(session, other)
+
+    if set_schedule_active and (schedule or group_schedule):
+        from prefect_server.orchestration.flow_schedules import activate_quietly
+
+        await activate_quietly(session, flow_id)
+    return flow_id
+
+
+async def _flow_tenant(session: AsyncSession, flow_id: Any) -> tuple[uuid.UUID, uuid.UUID | None]:
+    key = require_id(flow_id, "Invalid flow ID.")
+    stmt = select(Flow.tenant_id).where(Flow.id == key)
+    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    if row is None:
+        raise ValidationFailed(f"Invalid flow ID: {flow_id} does not exist.")
+    return key, row.tenant_id
+
+
+async def _insert_tasks(
+    session: AsyncSession,
+    flow_id: uuid.UUID,
+    tenant_id: uuid.UUID | None,
+    rows: list[dict[str, Any]],
+) -> None:
+    rows = [
+        {**{k: v for k, v in row.items() if k != "description"}, "id": uuid.uuid4()} for row in rows
+    ]
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start : start + BATCH_SIZE]
+        now = utcnow()
+        stmt = (
+            dialect.insert(session, Task)
+            .values(
+                [
+                    {
+                        **r,
+                        "flow_id": flow_id,
+                        "tenant_id": tenant_id,
+                        "created": now,
+                        "updated": now,
+                    }
+                    for r in batch
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["flow_id", "slug"])
+        )
+        await session.execute(stmt)
+
+
+async def _insert_edges(
+    session: AsyncSession,
+    flow_id: uuid.UUID,
+    tenant_id: uuid.UUID | None,
+    edges: list[tuple[str, str, str | None, bool]],
+) -> None:
+    if not edges:
+        return
+    ids = dict(
+        (await session.execute(select(Task.slug, Task.id).where(Task.flow_id == flow_id)))
+        .tuples()
+        .all()
+    )
+    rows = []
+    for upstream, downstream, key, mapped in edges:
+        if upstream not in ids or downstream not in ids:
+            raise ValidationFailed(UNKNOWN_EDGE_TASK)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "flow_id": flow_id,
+                "tenant_id": tenant_id,
+                "upstream_task_id": ids[upstream],
+                "downstream_task_id": ids[downstream],
+                "key": key,
+                "mapped": mapped,
+            }
+        )
+    for start in range(0, len(rows), BATCH_SIZE):
+        now = utcnow()
+        batch = [{**r, "created": now, "updated": now} for r in rows[start : start + BATCH_SIZE]]
+        stmt = (
+            dialect.insert(session, Edge)
+            .values(batch)
+            .on_conflict_do_nothing(
+                index_elements=["flow_id", "downstream_task_id", "upstream_task_id"]
+            )
+        )
+        await session.execute(stmt)
+    # A task is mapped when one of its incoming edges is (the CLI shows it); Server 1
+    # never set the column.
+    mapped_ids = {ids[downstream] for _, downstream, _, mapped in edges if mapped}
+    if mapped_ids:
+        await session.execute(
+            update(Task).where(Task.id.in_(mapped_ids)).values(mapped=True, updated=utcnow())
+        )
+
+
+async def register_tasks(session: AsyncSession, flow_id: Any, serialized_tasks: list[Any]) -> bool:
+    """Add tasks to a flow (idempotent by slug) and to its ``serialized_flow.tasks``."""
+    if not isinstance(serialized_tasks, list):
+        raise ValidationFailed("Invalid serialized_tasks: expected a list of tasks.")
+    rows = [task_row(task) for task in serialized_tasks]
+    key, tenant_id = await _flow_tenant(session, flow_id)
+    await _insert_tasks(session, key, tenant_id, rows)
+    serialized = await session.scalar(select(Flow.serialized_flow).where(Flow.id == key)) or {}
+    listed = list(serialized.get("tasks") or [])
+    slugs = {t.get("slug") for t in listed if isinstance(t, dict)}
+    added = [t for t in serialized_tasks if t.get("slug") not in slugs]
+    if added:
+        await session.execute(
+            update(Flow)
+            .where(Flow.id == key)
+            .values(serialized_flow={**serialized, "tasks": listed + added}, updated=utcnow())
+        )
+    return True
+
+
+async def register_edges(session: AsyncSession, flow_id: Any, serialized_edges: list[Any]) -> bool:
+    """Add edges between a flow's tasks, by slug (idempotent)."""
+    if not isinstance(serialized_edges, list):
+        raise ValidationFailed("Invalid serialized_edges: expected a list of edges.")
+    edges = [edge_slugs(edge) for edge in serialized_edges]
+    key, tenant_id = await _flow_tenant(session, flow_id)
+    await _insert_edges(session, key, tenant_id, edges)
+    return True
+
+
+async def delete_flow(session: AsyncSession, flow_id: Any) -> bool:
+    """Delete a flow and (ON DELETE CASCADE) its tasks, edges and runs; the group stays."""
+    key = require_id(flow_id, "Must provide flow ID.")
+    result = await session.execute(delete(Flow).where(Flow.id == key))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def archive_flow(session: AsyncSession, flow_id: Any) -> bool:
+    """Archive a flow: its auto-scheduled runs go, its other scheduled runs are cancelled."""
+    key = require_id(flow_id, "Must provide flow ID.")
+    result = await session.execute(
+        update(Flow).where(Flow.id == key).values(archived=True, updated=utcnow())
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await delete_auto_scheduled_runs(session, [key])
+    manual = await session.scalars(
+        select(FlowRun.id).where(
+            FlowRun.flow_id == key, FlowRun.state == "Scheduled", FlowRun.auto_scheduled.is_(False)
+        )
+    )
+    manual_ids = list(manual)
+    if manual_ids:
+        from prefect_server.orchestration.states import cancel_flow_run
+
+        for run_id in manual_ids:
+            await cancel_flow_run(session, run_id, message=f"Flow {key} was archived.")
+    return True
+
+
+async def unarchive_flow(session: AsyncSession, flow_id: Any) -> bool:
+    key = require_id(flow_id, "Must provide flow ID.")
+    active = await session.scalar(select(Flow.is_schedule_active).where(Flow.id == key))
+    result = await session.execute(
+        update(Flow).where(Flow.id == key).values(archived=False, updated=utcnow())
+    )
+    if active:
+        from prefect_server.orchestration.flow_schedules import set_schedule_active
+
+        await set_schedule_active(session, key)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_auto_scheduled_runs(session: AsyncSession, flow_ids: list[uuid.UUID]) -> None:
+    """Remove runs the scheduler made that have not started, so a new schedule can replace them."""
+    if not flow_ids:
+        return
+    await session.execute(
+        delete(FlowRun).where(
+            FlowRun.flow_id.in_(flow_ids),
+            FlowRun.state == "Scheduled",
+            FlowRun.auto_scheduled.is_(True),
+        )
+    )
+
+
+async def update_flow_project(session: AsyncSession, flow_id: Any, project_id: Any) -> uuid.UUID:
+    """Move a flow to another project of the same tenant."""
+    flow = require_id(flow_id, "Invalid flow ID.")
+    project = require_id(project_id, "Invalid project ID.")
+    tenant = select(Project.tenant_id).where(Project.id == project).scalar_subquery()
+    result = await session.execute(
+        update(Flow)
+        .where(Flow.id == flow, Flow.tenant_id == tenant)
+        .values(project_id=project, updated=utcnow())
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise ValidationFailed("Invalid flow or project ID.")
+    return flow

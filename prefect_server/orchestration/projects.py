@@ -1,0 +1,75 @@
+"""Projects (spec §3.2): unique by name within a tenant; deleting one deletes its flows."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database import dialect
+from prefect_server.database.models import Project, Tenant, utcnow
+from prefect_server.orchestration.errors import (
+    FOREIGN_KEY_VIOLATION,
+    UNIQUENESS_VIOLATION,
+    ValidationFailed,
+)
+from prefect_server.orchestration.serialization import parse_id, require_id
+
+
+async def create_project(
+    session: AsyncSession, tenant_id: Any, name: str, description: str | None = None
+) -> uuid.UUID:
+    if not name:
+        raise ValidationFailed("Invalid project name.")
+    tenant = parse_id(tenant_id)
+    if tenant is None or await session.scalar(select(Tenant.id).where(Tenant.id == tenant)) is None:
+        raise ValidationFailed(FOREIGN_KEY_VIOLATION)
+    # The 1.4.1 client matches this text and then looks the project up by name.
+    stmt = (
+        dialect.insert(session, Project)
+        .values(id=uuid.uuid4(), tenant_id=tenant, name=name, description=description)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "name"])
+        .returning(Project.id)
+    )
+    project_id = await session.scalar(stmt)
+    if project_id is None:
+        raise ValidationFailed(UNIQUENESS_VIOLATION)
+    return project_id
+
+
+async def delete_project(session: AsyncSession, project_id: Any) -> bool:
+    """Delete a project; its flows, their runs and states go with it (ON DELETE CASCADE)."""
+    key = require_id(project_id, "Invalid project ID.")
+    result = await session.execute(delete(Project).where(Project.id == key))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_project_name(session: AsyncSession, project_id: Any, name: str) -> bool:
+    key = require_id(project_id, "Invalid project ID.")
+    if not name:
+        raise ValidationFailed("Invalid project name.")
+    tenant = await session.scalar(select(Project.tenant_id).where(Project.id == key))
+    clash = await session.scalar(
+        select(Project.id).where(
+            Project.tenant_id == tenant, Project.name == name, Project.id != key
+        )
+    )
+    if clash is not None:
+        raise ValidationFailed(UNIQUENESS_VIOLATION)
+    return await _update(session, key, {"name": name})
+
+
+async def set_project_description(
+    session: AsyncSession, project_id: Any, description: str | None
+) -> bool:
+    key = require_id(project_id, "Invalid project ID.")
+    return await _update(session, key, {"description": description})
+
+
+async def _update(session: AsyncSession, key: uuid.UUID, values: dict[str, Any]) -> bool:
+    result = await session.execute(
+        update(Project).where(Project.id == key).values(**values, updated=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,296 @@
+"""Flow registration and flow mutations, checked against the database."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from prefect_server.database.models import Edge, Flow, FlowGroup, Task
+from prefect_server.orchestration import flows, projects, tenants
+from prefect_server.orchestration.errors import ValidationFailed
+from prefect_server.orchestration.serialization import compress_flow
+
+CREATE = "mutation($input: create_flow_input!) { create_flow(input: $input) { id } }"
+CREATE_COMPRESSED = (
+    "mutation($input: create_flow_from_compressed_string_input!) "
+    "{ create_flow_from_compressed_string(input: $input) { id } }"
+)
+REGISTER_TASKS = (
+    "mutation($input: register_tasks_input!) { register_tasks(input: $input) { success } }"
+)
+REGISTER_EDGES = (
+    "mutation($input: register_edges_input!) { register_edges(input: $input) { success } }"
+)
+
+
+def task(slug: str, **extra: object) -> dict[str, object]:
+    return {
+        "slug": slug,
+        "name": slug.split("-")[0],
+        "type": "prefect.tasks.core.function.FunctionTask",
+        "tags": ["t"],
+        "max_retries": 2,
+        "retry_delay": 5,
+        "trigger": {"fn": "prefect.triggers.all_successful", "kwargs": {}},
+        "auto_generated": False,
+        "cache_key": None,
+        "__version__": "1.4.1",
+        **extra,
+    }
+
+
+def edge(up: str, down: str, key: str | None = "x", mapped: bool = False) -> dict[str, object]:
+    return {
+        "upstream_task": {"slug": up, "__version__": "1.4.1"},
+        "downstream_task": {"slug": down, "__version__": "1.4.1"},
+        "key": key,
+        "mapped": mapped,
+        "flattened": False,
+        "__version__": "1.4.1",
+    }
+
+
+def serialized(name: str = "flow", **extra: object) -> dict[str, object]:
+    return {
+        "name": name,
+        "type": "prefect.core.flow.Flow",
+        "schedule": None,
+        "parameters": [],
+        "tasks": [task("a-1"), task("b-1")],
+        "edges": [edge("a-1", "b-1", mapped=True)],
+        "reference_tasks": [],
+        "run_config": {"type": "UniversalRun", "labels": [], "__version__": "1.4.1"},
+        "storage": {"type": "Local", "flows": {name: "/x"}, "__version__": "1.4.1"},
+        "__version__": "1.4.1",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def project_id(db) -> str:
+    async with db.transaction() as session:
+        tenant = await tenants.ensure_default_tenant(session)
+        return str(await projects.create_project(session, tenant, "proj"))
+
+
+async def _flow(db, flow_id) -> Flow:
+    async with db.session() as session:
+        return await session.get(Flow, uuid.UUID(str(flow_id)))
+
+
+async def _count(db, model, *where) -> int:
+    async with db.session() as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+async def test_create_flow_stores_flow_group_tasks_and_edges(gql, db, project_id):
+    data = await gql(CREATE, {"input": {"serialized_flow": serialized(), "project_id": project_id}})
+    flow = await _flow(db, data["create_flow"]["id"])
+    assert (flow.name, flow.version, flow.archived, flow.core_version) == (
+        "flow",
+        1,
+        False,
+        "1.4.1",
+    )
+    assert flow.storage["type"] == "Local" and flow.run_config["type"] == "UniversalRun"
+    assert flow.is_schedule_active is False and flow.schedule is None
+    async with db.session() as session:
+        group = await session.get(FlowGroup, flow.flow_group_id)
+        tasks = {
+            t.slug: t for t in await session.scalars(select(Task).where(Task.flow_id == flow.id))
+        }
+        edges = list(await session.scalars(select(Edge).where(Edge.flow_id == flow.id)))
+    assert group.name == flow.version_group_id
+    assert group.settings == {
+        "heartbeat_enabled": True,
+        "lazarus_enabled": True,
+        "version_locking_enabled": False,
+        "idempotency_key": None,
+    }
+    a = tasks["a-1"]
+    assert (a.name, a.max_retries, a.tags, a.trigger, a.retry_delay.total_seconds()) == (
+        "a",
+        2,
+        ["t"],
+        "prefect.triggers.all_successful",
+        5,
+    )
+    assert (a.mapped, tasks["b-1"].mapped) == (False, True)
+    assert [(e.upstream_task_id, e.downstream_task_id, e.key, e.mapped) for e in edges] == [
+        (a.id, tasks["b-1"].id, "x", True)
+    ]
+
+
+async def test_compressed_flow_and_undecodable_payload(gql, db, project_id):
+    data = await gql(
+        CREATE_COMPRESSED,
+        {"input": {"serialized_flow": compress_flow(serialized()), "project_id": project_id}},
+    )
+    assert (await _flow(db, data["create_flow_from_compressed_string"]["id"])).name == "flow"
+    errors = await gql.errors(
+        CREATE_COMPRESSED, {"input": {"serialized_flow": "not-base64!", "project_id": project_id}}
+    )
+    assert errors[0]["message"] == "Unable to decompress serialized flow"
+    assert await _count(db, Flow) == 1
+
+
+async def test_new_version_archives_previous_one(gql, db, project_id):
+    first = await gql(
+        CREATE, {"input": {"serialized_flow": serialized(), "project_id": project_id}}
+    )
+    second = await gql(
+        CREATE, {"input": {"serialized_flow": serialized(), "project_id": project_id}}
+    )
+    one, two = (
+        await _flow(db, first["create_flow"]["id"]),
+        await _flow(db, second["create_flow"]["id"]),
+    )
+    assert (one.version, one.archived, two.version, two.archived) == (1, True, 2, False)
+    assert one.version_group_id == two.version_group_id and one.flow_group_id == two.flow_group_id
+    assert await _count(db, FlowGroup) == 1
+    other = await gql(
+        CREATE, {"input": {"serialized_flow": serialized("other"), "project_id": project_id}}
+    )
+    three = await _flow(db, other["create_flow"]["id"])
+    assert (three.version, three.archived) == (1, False)
+    assert three.version_group_id != two.version_group_id
+
+
+async def test_explicit_version_group(gql, db, project_id):
+    variables = {
+        "serialized_flow": serialized("a"),
+        "project_id": project_id,
+        "version_group_id": "vg",
+    }
+    first = await gql(CREATE, {"input": variables})
+    second = await gql(CREATE, {"input": {**variables, "serialized_flow": serialized("b")}})
+    one, two = (
+        await _flow(db, first["create_flow"]["id"]),
+        await _flow(db, second["create_flow"]["id"]),
+    )
+    assert (one.version_group_id, two.version_group_id, two.version, one.archived) == (
+        "vg",
+        "vg",
+        2,
+        True,
+    )
+
+
+async def test_idempotency_key_returns_latest_version(gql, db, project_id):
+    variables = {"serialized_flow": serialized(), "project_id": project_id, "idempotency_key": "k1"}
+    first = (await gql(CREATE, {"input": variables}))["create_flow"]["id"]
+    again = (await gql(CREATE, {"input": variables}))["create_flow"]["id"]
+    assert again == first and await _count(db, Flow) == 1
+    changed = (await gql(CREATE, {"input": {**variables, "idempotency_key": "k2"}}))["create_flow"][
+        "id"
+    ]
+    assert changed != first and (await _flow(db, changed)).version == 2
+    no_key = (await gql(CREATE, {"input": {**variables, "idempotency_key": None}}))["create_flow"][
+        "id"
+    ]
+    assert (await _flow(db, no_key)).version == 3
+
+
+async def test_bad_input_writes_nothing(gql, db, project_id):
+    cases = [
+        (
+            serialized(__version__="0.5.0"),
+            "Prefect backends require new flows to be built with Prefect 0.6.1+, but this flow was built with Prefect 0.5.0.",
+        ),
+        (serialized(edges=[edge("a-1", "zzz")]), flows.UNKNOWN_EDGE_TASK),
+        (serialized(tasks=[task("a-1", retry_delay="hello there")]), None),
+        (serialized(tasks=[{"name": "no slug"}]), None),
+    ]
+    for payload, message in cases:
+        errors = await gql.errors(
+            CREATE, {"input": {"serialized_flow": payload, "project_id": project_id}}
+        )
+        if message:
+            assert errors[0]["message"] == message
+    errors = await gql.errors(
+        CREATE, {"input": {"serialized_flow": serialized(), "project_id": str(uuid.uuid4())}}
+    )
+    assert errors[0]["message"] == "Invalid project."
+    for model in (Flow, FlowGroup, Task, Edge):
+        assert await _count(db, model) == 0
+
+
+async def test_split_registration_is_idempotent(gql, db, project_id):
+    payload = {k: v for k, v in serialized().items() if k not in ("tasks", "edges")}
+    flow_id = (
+        await gql(
+            CREATE,
+            {
+                "input": {
+                    "serialized_flow": payload,
+                    "project_id": project_id,
+                    "set_schedule_active": False,
+                }
+            },
+        )
+    )["create_flow"]["id"]
+    for _ in range(2):
+        await gql(
+            REGISTER_TASKS,
+            {"input": {"flow_id": flow_id, "serialized_tasks": [task("a-1"), task("b-1")]}},
+        )
+        await gql(
+            REGISTER_EDGES,
+            {"input": {"flow_id": flow_id, "serialized_edges": [edge("a-1", "b-1", mapped=True)]}},
+        )
+    empty = await gql(REGISTER_TASKS, {"input": {"flow_id": flow_id, "serialized_tasks": []}})
+    assert empty["register_tasks"]["success"] is True
+    await gql(REGISTER_EDGES, {"input": {"flow_id": flow_id, "serialized_edges": []}})
+    assert await _count(db, Task) == 2 and await _count(db, Edge) == 1
+    assert await _count(db, Task, Task.mapped.is_(True)) == 1
+    flow = await _flow(db, flow_id)
+    assert [t["slug"] for t in flow.serialized_flow["tasks"]] == ["a-1", "b-1"]
+    errors = await gql.errors(
+        REGISTER_EDGES, {"input": {"flow_id": flow_id, "serialized_edges": [edge("a-1", "nope")]}}
+    )
+    assert errors[0]["message"] == flows.UNKNOWN_EDGE_TASK
+
+
+async def test_register_tasks_in_batches(db, project_id):
+    many = [task(f"t-{i}") for i in range(450)]
+    async with db.transaction() as session:
+        flow_id = await flows.create_flow(session, {"name": "big"}, project_id)
+        await flows.register_tasks(session, flow_id, many)
+        await flows.register_tasks(session, flow_id, many[400:])
+    assert await _count(db, Task, Task.flow_id == flow_id) == 450
+
+
+async def test_delete_flow(gql, db, project_id):
+    flow_id = (
+        await gql(CREATE, {"input": {"serialized_flow": serialized(), "project_id": project_id}})
+    )["create_flow"]["id"]
+    delete = "mutation($input: delete_flow_input!) { delete_flow(input: $input) { success } }"
+    assert (await gql(delete, {"input": {"flow_id": flow_id}}))["delete_flow"]["success"] is True
+    assert await _count(db, Flow) == 0 and await _count(db, Task) == 0
+    assert await _count(db, FlowGroup) == 1
+    assert (await gql(delete, {"input": {"flow_id": flow_id}}))["delete_flow"]["success"] is False
+    async with db.transaction() as session:
+        with pytest.raises(ValidationFailed, match="Must provide flow ID."):
+            await flows.delete_flow(session, None)
+
+
+async def test_update_flow_project(gql, db, project_id):
+    flow_id = (
+        await gql(CREATE, {"input": {"serialized_flow": serialized(), "project_id": project_id}})
+    )["create_flow"]["id"]
+    async with db.transaction() as session:
+        tenant = await tenants.ensure_default_tenant(session)
+        other = str(await projects.create_project(session, tenant, "other"))
+        foreign_tenant = await tenants.create_tenant(session, "x", "x")
+        foreign = str(await projects.create_project(session, foreign_tenant, "foreign"))
+    move = (
+        "mutation($input: update_flow_project_input!) { update_flow_project(input: $input) { id } }"
+    )
+    data = await gql(move, {"input": {"flow_id": flow_id, "project_id": other}})
+    assert data["update_flow_project"]["id"] == flow_id
+    assert str((await _flow(db, flow_id)).project_id) == other
+    errors = await gql.errors(move, {"input": {"flow_id": flow_id, "project_id": foreign}})
+    assert errors[0]["message"] == "Invalid flow or project ID."
+    assert str((await _flow(db, flow_id)).project_id) == other
