@@ -1,12 +1,44 @@
-"""Towel as in-process jobs: the scheduler, lazarus and the zombie killer."""
+"""Towel as in-process jobs: the scheduler, lazarus and the zombie killer.
+
+Each service is a module with ``async def run_once(db, settings) -> int`` (one pass,
+what tests call); ``register_services`` puts the enabled ones on the app's scheduler.
+"""
 
 from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from prefect_server.database.engine import Database
+from prefect_server.services.loop import add_service
 from prefect_server.settings import Settings
 
 
-def register_services(scheduler: AsyncIOScheduler, db: Database, settings: Settings) -> None:
+def register_services(scheduler_: AsyncIOScheduler, db: Database, settings: Settings) -> None:
     """Add every enabled service to the scheduler as an interval job."""
+    # Imported here: the service modules reach into the domain layer, which tests of one
+    # service need not load in full.
+    from prefect_server.services import lazarus, scheduler, zombie_killer
+
+    services = settings.services
+    if services.scheduler.enabled:
+        add_service(
+            scheduler_,
+            db,
+            settings,
+            "scheduler",
+            scheduler.run_once,
+            services.scheduler.loop_seconds,
+        )
+    if services.lazarus.enabled:
+        add_service(
+            scheduler_, db, settings, "lazarus", lazarus.run_once, services.lazarus.loop_seconds
+        )
+    if services.zombie_killer.enabled:
+        add_service(
+            scheduler_,
+            db,
+            settings,
+            "zombie_killer",
+            zombie_killer.run_once,
+            services.zombie_killer.loop_seconds,
+        )

@@ -1,0 +1,78 @@
+"""Running a service pass on a timer, at most one pass at a time across replicas.
+
+Several server processes may share one PostgreSQL database. Each pass runs under an
+advisory lock named after its service, so when two replicas tick together one of them
+runs the pass and the other skips it. The lock is an economy, not the guarantee: the
+passes are idempotent (the scheduler relies on the unique idempotency key, the killers
+re-check every run under its row lock), so an unlucky overlap creates no duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from prefect_server.database import dialect
+from prefect_server.database.engine import Database
+from prefect_server.settings import Settings
+
+RunOnce = Callable[[Database, Settings], Awaitable[int]]
+
+logger = logging.getLogger("prefect-server.services")
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for the service ``name``."""
+    digest = hashlib.blake2b(f"prefect-server:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def run_exclusively(
+    db: Database, settings: Settings, name: str, run_once: RunOnce
+) -> int | None:
+    """One pass of the service, or None when another process is running it right now."""
+    if not db.is_postgres:
+        return await run_once(db, settings)
+    async with db.engine.connect() as connection:
+        async with dialect.advisory_lock(connection, lock_key(name)) as acquired:
+            if not acquired:
+                logger.debug("Skipped a %s pass: another process is running it.", name)
+                return None
+            return await run_once(db, settings)
+
+
+async def tick(db: Database, settings: Settings, name: str, run_once: RunOnce) -> None:
+    """One scheduled pass; a failing pass is logged and the next tick tries again."""
+    try:
+        await run_exclusively(db, settings, name, run_once)
+    except Exception:
+        logger.exception("The %s pass failed.", name)
+
+
+def add_service(
+    scheduler: AsyncIOScheduler,
+    db: Database,
+    settings: Settings,
+    name: str,
+    run_once: RunOnce,
+    loop_seconds: float,
+) -> None:
+    """Run ``run_once`` now and then every ``loop_seconds`` (never two passes at once here)."""
+    if loop_seconds <= 0:
+        raise ValueError(f"The {name} service needs a positive loop_seconds, got {loop_seconds}.")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=loop_seconds,
+        args=(db, settings, name, run_once),
+        id=name,
+        name=name,
+        next_run_time=dt.datetime.now(dt.timezone.utc),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )
