@@ -1,0 +1,289 @@
+"""The ``prefect-server`` command: start (as a real subprocess) and the database commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
+
+from prefect_server.cli import app as cli_app
+from prefect_server.database import migrations
+from prefect_server.testing import free_port
+
+HELLO = "{ hello api { backend } }"
+
+
+def _clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without any prefect-server setting, HOME at ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER")}
+    env["HOME"] = str(home)
+    env.update(extra)
+    return env
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("prefect-server")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "prefect_server.cli"]
+
+
+class ServerProcess:
+    def __init__(self, args: list[str], env: dict[str, str], port: int):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._output: str | None = None
+        self.process = subprocess.Popen(
+            [*_command(), "start", "--port", str(port), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait_until_healthy(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.output()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server did not become healthy:\n{self.stop()}")
+
+    def output(self) -> str:
+        """Everything the process printed; call once it has exited."""
+        if self._output is None:
+            assert self.process.stdout is not None
+            self._output = self.process.stdout.read()
+            self.process.stdout.close()
+        return self._output
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.output()
+
+
+@pytest.fixture
+def start_server() -> Iterator[Any]:
+    started: list[ServerProcess] = []
+
+    def start(args: list[str], env: dict[str, str]) -> ServerProcess:
+        server = ServerProcess(args, env, free_port())
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def _post(url: str, query: str) -> dict[str, Any]:
+    response = httpx.post(url, json={"query": query, "variables": "null"}, timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_start_with_no_settings_serves_the_api(start_server: Any, tmp_path: Path) -> None:
+    server = start_server(["--no-services"], _clean_env(tmp_path))
+    server.wait_until_healthy()
+
+    for path in ("/", "/graphql"):
+        data = _post(server.url + path, HELLO)
+        assert data["api"]["backend"] == "SERVER"
+        assert data["hello"]
+    database = tmp_path / ".prefect_server" / "prefect_server.db"
+    assert database.is_file()
+    assert asyncio.run(_tenant_slugs(f"sqlite+aiosqlite:///{database}")) == ["default"]
+
+    output = server.stop()
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert server.process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert "Traceback" not in output
+
+
+def test_start_no_upgrade_leaves_the_database_alone(start_server: Any, tmp_path: Path) -> None:
+    """With --no-upgrade the schema is someone else's job: an empty database stays
+    empty and the server refuses to start on it."""
+    home = tmp_path / "home"
+    server = start_server(
+        ["--no-upgrade", "--no-services"], _clean_env(tmp_path, PREFECT_SERVER__HOME=str(home))
+    )
+    server.process.wait(timeout=90)
+    assert server.process.returncode != 0
+    assert "tenant" in server.output()  # the missing table is named
+
+    url = f"sqlite+aiosqlite:///{home / 'prefect_server.db'}"
+    assert asyncio.run(_revision(url)) is None
+
+
+def _capture_start(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]) -> Any:
+    """Run ``start`` in-process up to the point where it hands the app to uvicorn."""
+    captured: dict[str, Any] = {}
+
+    def run(app: Any, **kwargs: Any) -> None:
+        captured.update(app=app, **kwargs)
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    result = CliRunner().invoke(cli_app, ["start", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return captured
+
+
+def test_start_flags_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env: dict[str, Any] = {k: None for k in os.environ if k.startswith("PREFECT_SERVER__")}
+    captured = _capture_start(
+        monkeypatch,
+        ["--host", "0.0.0.0", "--port", "4999", "--no-upgrade", "--no-services"],
+        {**env, "HOME": str(tmp_path)},
+    )
+    settings = captured["app"].state.settings
+    assert (captured["host"], captured["port"]) == ("0.0.0.0", 4999)
+    assert settings.database.migrate_on_start is False
+    assert settings.services.enabled is False
+
+    captured = _capture_start(monkeypatch, [], {**env, "HOME": str(tmp_path)})
+    settings = captured["app"].state.settings
+    assert (captured["host"], captured["port"]) == ("127.0.0.1", 4200)
+    assert settings.database.migrate_on_start is True
+    assert settings.services.enabled is True
+
+
+def test_start_flags_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    captured = _capture_start(
+        monkeypatch,
+        [],
+        {
+            "HOME": str(tmp_path),
+            "PREFECT_SERVER__DATABASE__MIGRATE_ON_START": "false",
+            "PREFECT_SERVER__SERVICES__ENABLED": "false",
+            "PREFECT_SERVER__PORT": "4444",
+        },
+    )
+    settings = captured["app"].state.settings
+    assert captured["port"] == 4444
+    assert settings.database.migrate_on_start is False
+    assert settings.services.enabled is False
+
+
+# -- database upgrade | downgrade | reset ------------------------------------------
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def _inspect(url: str, fn: Any) -> Any:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+async def _revision(url: str) -> str | None:
+    return await _inspect(
+        url, lambda connection: MigrationContext.configure(connection).get_current_revision()
+    )
+
+
+async def _tenant_slugs(url: str) -> list[str]:
+    return await _inspect(
+        url, lambda connection: list(connection.execute(text("SELECT slug FROM tenant")).scalars())
+    )
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+    return CliRunner().invoke(cli_app, list(args), env=env, input=stdin)
+
+
+@pytest.fixture
+def cli_database(database_url: str) -> Iterator[str]:
+    """The suite's database (SQLite file or PostgreSQL), migrated back to head afterwards."""
+    yield database_url
+    migrations.upgrade(database_url)
+
+
+def test_database_commands(cli_database: str) -> None:
+    url = cli_database
+
+    result = _cli("database", "downgrade", "-y", "--database-url", url)
+    assert result.exit_code == 0, result.output
+    assert asyncio.run(_revision(url)) is None
+    assert "tenant" not in asyncio.run(_inspect(url, _tables))
+
+    result = _cli("database", "upgrade", "-y", "--database-url", url)
+    assert result.exit_code == 0, result.output
+    assert asyncio.run(_revision(url)) == "0001"
+    assert {"tenant", "flow_run", "task_run_state"} <= asyncio.run(_inspect(url, _tables))
+
+    result = _cli("database", "reset", "-y", "--database-url", url)
+    assert result.exit_code == 0, result.output
+    assert asyncio.run(_revision(url)) == "0001"
+
+
+def test_database_commands_ask_first(cli_database: str) -> None:
+    url = cli_database
+    result = _cli("database", "downgrade", "--database-url", url, stdin="n\n")
+    assert result.exit_code != 0
+    assert "Data will be lost" in result.output
+    assert asyncio.run(_revision(url)) == "0001"  # untouched
+
+    result = _cli("database", "reset", "--database-url", url, stdin="n\n")
+    assert result.exit_code != 0
+    assert asyncio.run(_revision(url)) == "0001"
+
+
+def test_database_url_password_is_masked_in_the_prompt(cli_database: str) -> None:
+    result = _cli(
+        "database",
+        "downgrade",
+        "--database-url",
+        "postgresql://u:hunter2@127.0.0.1:1/x",
+        stdin="n\n",
+    )
+    assert "hunter2" not in result.output
+    assert "postgresql+asyncpg://u:***@127.0.0.1:1/x" in result.output
+
+
+def test_database_upgrade_subprocess_uses_prefect_server_home(tmp_path: Path) -> None:
+    home = tmp_path / "elsewhere"
+    env = _clean_env(tmp_path / "user", PREFECT_SERVER__HOME=str(home))
+    completed = subprocess.run(
+        [*_command(), "database", "upgrade", "-y"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    database = home / "prefect_server.db"
+    assert database.is_file()
+    assert not (tmp_path / "user" / ".prefect_server").exists()
+    assert asyncio.run(_revision(f"sqlite+aiosqlite:///{database}")) == "0001"
