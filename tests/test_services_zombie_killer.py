@@ -38,10 +38,14 @@ async def _task_run(db: Database, task_run_id: uuid.UUID) -> TaskRun:
 
 async def _logs(db: Database, flow_run_id: uuid.UUID) -> list[Log]:
     async with db.session() as session:
-        return list((await session.scalars(select(Log).where(Log.flow_run_id == flow_run_id))).all())
+        return list(
+            (await session.scalars(select(Log).where(Log.flow_run_id == flow_run_id))).all()
+        )
 
 
-async def test_stale_task_run_without_retries_is_failed_with_log(db: Database, settings: Settings) -> None:
+async def test_stale_task_run_without_retries_is_failed_with_log(
+    db: Database, settings: Settings
+) -> None:
     run_id, task_run_id = await _running_task_run(db)
     await age_heartbeat(db, run_id, STALE)
 
@@ -90,7 +94,9 @@ async def test_stale_task_run_with_retries_left_is_retried_after_its_delay(
     assert log.name == "prefect-server.ZombieKiller.TaskRun" and log.level == "ERROR"
 
 
-async def test_retries_are_counted_from_the_retrying_states(db: Database, settings: Settings) -> None:
+async def test_retries_are_counted_from_the_retrying_states(
+    db: Database, settings: Settings
+) -> None:
     run_id, task_run_id = await _running_task_run(db, max_retries=1)
     await age_heartbeat(db, run_id, STALE)
     assert await zombie_killer.run_once(db, settings) == 1

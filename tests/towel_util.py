@@ -67,7 +67,11 @@ async def make_flow(
                 name=str(group_id),
                 schedule=group_schedule,
                 labels=group_labels,
-                settings={"heartbeat_enabled": True, "lazarus_enabled": True, **(group_settings or {})},
+                settings={
+                    "heartbeat_enabled": True,
+                    "lazarus_enabled": True,
+                    **(group_settings or {}),
+                },
             )
         )
         await session.execute(
