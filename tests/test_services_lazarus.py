@@ -7,13 +7,12 @@ import dataclasses
 import uuid
 
 from sqlalchemy import select, update
+from towel_util import age_heartbeat, make_flow, make_run, set_task_state
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, FlowRunState, Log, TaskRun
 from prefect_server.services import lazarus
 from prefect_server.settings import Settings
-
-from towel_util import age_heartbeat, make_flow, make_run, set_task_state
 
 STALE = 3600
 

@@ -8,13 +8,12 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import func, select
+from towel_util import age_heartbeat, make_flow, make_run, set_task_state
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, Log, TaskRun, TaskRunState
 from prefect_server.services import zombie_killer
 from prefect_server.settings import Settings
-
-from towel_util import age_heartbeat, make_flow, make_run, set_task_state
 
 STALE = 3600  # seconds; the default timeout is 600
 
