@@ -46,6 +46,17 @@ TEST_STATES = {
     "FAILED": {"type": "Failed", "message": "Test failed state"},
 }
 _PENDING = "prefect_server.pending_hooks"
+
+
+def _uuid(value: Any, error: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(error) from None
+
+
 # Background sends, referenced until done so the loop does not drop them.
 _tasks: set[asyncio.Task[None]] = set()
 
@@ -89,7 +100,7 @@ async def create_cloud_hook(
     await session.execute(
         insert(CloudHook).values(
             id=hook_id,
-            tenant_id=tenant_id,
+            tenant_id=_uuid(tenant_id, "Invalid tenant ID"),
             name=name,
             type=type,
             states=sorted(upper),
@@ -104,7 +115,8 @@ async def create_cloud_hook(
 async def delete_cloud_hook(session: AsyncSession, hook_id: uuid.UUID | str | None) -> bool:
     if not hook_id:
         raise ValidationFailed("Invalid ID")
-    result = await session.execute(delete(CloudHook).where(CloudHook.id == hook_id))
+    key = _uuid(hook_id, "Invalid ID")
+    result = await session.execute(delete(CloudHook).where(CloudHook.id == key))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -113,8 +125,9 @@ async def set_cloud_hook_active(
 ) -> bool:
     if not hook_id:
         raise ValidationFailed("Invalid ID")
+    key = _uuid(hook_id, "Invalid ID")
     result = await session.execute(
-        update(CloudHook).where(CloudHook.id == hook_id).values(active=active)
+        update(CloudHook).where(CloudHook.id == key).values(active=active)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -168,7 +181,7 @@ async def test_cloud_hook(
     hook = (
         await session.execute(
             select(CloudHook.type, CloudHook.config, CloudHook.tenant_id).where(
-                CloudHook.id == hook_id
+                CloudHook.id == _uuid(hook_id, "Invalid ID")
             )
         )
     ).one_or_none()
@@ -176,6 +189,7 @@ async def test_cloud_hook(
         raise NotFound(f"Cloud hook {hook_id} not found")
     state = parse_state(TEST_STATES[state_type or "SUCCESS"])
     if flow_run_id:
+        flow_run_id = _uuid(flow_run_id, "Invalid flow run ID")
         version = await session.scalar(select(FlowRun.version).where(FlowRun.id == flow_run_id))
         if version is None:
             raise NotFound(f"Flow run {flow_run_id} not found")

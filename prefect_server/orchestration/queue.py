@@ -43,6 +43,7 @@ async def get_runs_in_queue(
     Ready means a scheduled-type state starting by then, or a Running run with a task
     run in such a state (a long retry whose flow-run process has exited).
     """
+    tenant = tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id))
     before = before or utcnow()
     agent_labels = set(labels or ())
     scheduled = sorted(SCHEDULED_STATES)
@@ -54,7 +55,7 @@ async def get_runs_in_queue(
     candidates = await session.execute(
         select(FlowRun.id, FlowRun.labels)
         .where(
-            FlowRun.tenant_id == tenant_id,
+            FlowRun.tenant_id == tenant,
             or_(
                 FlowRun.state.in_(scheduled) & (FlowRun.state_start_time <= before),
                 (FlowRun.state == "Running") & waiting_task,
