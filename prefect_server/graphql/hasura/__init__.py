@@ -1,10 +1,107 @@
-"""The Hasura-compatible API, generated from the models' metadata."""
+"""The Hasura-compatible API, generated from the models' metadata.
+
+For every table ``T`` (``metadata.tables()``): root fields ``T``, ``T_aggregate`` and
+``T_by_pk``, with Hasura v2's type names; plus Server 1's two traversal functions.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any, Optional
+
+import strawberry
+
+from prefect_server.graphql import scalars
+from prefect_server.graphql.hasura import inputs, objects
+from prefect_server.graphql.hasura.inputs import ref
+from prefect_server.graphql.hasura.metadata import TableInfo, tables
+from prefect_server.graphql.hasura.objects import (
+    AggregateSource,
+    list_arguments,
+    make_selection,
+    with_arguments,
+)
+from prefect_server.graphql.hasura.runtime import Loaders, Record, requested_columns
+from prefect_server.graphql.hasura.statements import Selection
+
+FUNCTIONS = {"utility_downstream_tasks": "downstream", "utility_upstream_tasks": "upstream"}
+
+
+def _rows_field(table: TableInfo, name: str, function: str | None = None) -> Any:
+    arguments = list_arguments(table.name)
+    if function is not None:
+        arguments.insert(0, ("args", ref(f"{name}_args")))
+
+    async def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> list[Record]:
+        selection = make_selection(table, kwargs, function_args=_function_args(function, kwargs))
+        return await Loaders.of(info).rows(selection, requested_columns(info, table))
+
+    return strawberry.field(
+        resolver=with_arguments(resolve, arguments), name=name, graphql_type=list[ref(table.name)]
+    )
+
+
+def _aggregate_field(table: TableInfo, name: str, function: str | None = None) -> Any:
+    arguments = list_arguments(table.name)
+    if function is not None:
+        arguments.insert(0, ("args", ref(f"{name.removesuffix('_aggregate')}_args")))
+
+    def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> AggregateSource:
+        selection = make_selection(table, kwargs, function_args=_function_args(function, kwargs))
+        return AggregateSource(selection)
+
+    return strawberry.field(
+        resolver=with_arguments(resolve, arguments),
+        name=name,
+        graphql_type=ref(f"{table.name}_aggregate"),
+    )
+
+
+def _by_pk_field(table: TableInfo) -> Any:
+    async def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> Record | None:
+        selection = Selection(table, where={"id": {"_eq": kwargs["id"]}})
+        rows = await Loaders.of(info).rows(selection, requested_columns(info, table))
+        return rows[0] if rows else None
+
+    return strawberry.field(
+        resolver=with_arguments(resolve, [("id", scalars.uuid_scalar)]),
+        name=f"{table.name}_by_pk",
+        graphql_type=Optional[ref(table.name)],  # noqa: UP045
+    )
+
+
+def _function_args(function: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    if function is None:
+        return {}
+    from prefect_server.graphql.hasura.runtime import plain
+
+    return {"function": function, **(plain(kwargs.get("args")) or {})}
+
+
+@cache
+def _build() -> type:
+    inputs.order_by_enum()
+    inputs.comparison_inputs()
+    namespace: dict[str, Any] = {}
+    for name, table in tables().items():
+        inputs.table_inputs(table)
+        objects.table_object(table)
+        if name == "utility_traversal":
+            continue
+        namespace[name] = _rows_field(table, name)
+        namespace[f"{name}_aggregate"] = _aggregate_field(table, f"{name}_aggregate")
+        if table.has_pk:
+            namespace[f"{name}_by_pk"] = _by_pk_field(table)
+    traversal = tables()["utility_traversal"]
+    for name, direction in FUNCTIONS.items():
+        inputs.function_args_input(name)
+        namespace[name] = _rows_field(traversal, name, direction)
+        namespace[f"{name}_aggregate"] = _aggregate_field(traversal, f"{name}_aggregate", direction)
+    return strawberry.type(type("HasuraQuery", (), namespace), name="HasuraQuery")
+
 
 def query_types() -> list[type]:
-    return []
+    return [_build()]
 
 
 def mutation_types() -> list[type]:

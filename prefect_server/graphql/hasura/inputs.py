@@ -1,0 +1,121 @@
+"""Hasura's input types and enums, generated per table under Hasura's exact names.
+
+Clients declare variables with these names (``flow_run_bool_exp``, ``[task_run_order_by!]``,
+``timestamptz_comparison_exp``…), so a different name fails their validation.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Optional
+
+import strawberry
+
+from prefect_server.graphql import scalars
+from prefect_server.graphql.hasura import registry
+from prefect_server.graphql.hasura.metadata import TableInfo
+
+SCALARS: dict[str, Any] = {
+    "uuid": scalars.uuid_scalar,
+    "timestamptz": scalars.timestamptz,
+    "interval": scalars.interval,
+    "jsonb": scalars.jsonb,
+    "String": str,
+    "Int": int,
+    "Boolean": bool,
+}
+BASE_OPERATORS = ("_eq", "_neq", "_gt", "_gte", "_lt", "_lte")
+TEXT_OPERATORS = ("_like", "_nlike", "_ilike", "_nilike", "_similar", "_nsimilar")
+AGGREGATE_ORDER_FUNCTIONS = ("avg", "max", "min", "sum")
+
+
+def ref(name: str) -> Any:
+    """A reference to a generated type, resolved when the schema is built (types nest in cycles)."""
+    return Annotated[name, strawberry.lazy(registry.__name__)]
+
+
+def register(cls: type) -> type:
+    setattr(registry, cls.__name__, cls)
+    return cls
+
+
+def make_input(name: str, fields: dict[str, Any]) -> type:
+    namespace: dict[str, Any] = {"__annotations__": {}, "__module__": registry.__name__}
+    for field_name, annotation in fields.items():
+        namespace["__annotations__"][field_name] = Optional[annotation]  # noqa: UP045
+        namespace[field_name] = strawberry.field(default=strawberry.UNSET, name=field_name)
+    return register(strawberry.input(type(name, (), namespace), name=name))
+
+
+def make_enum(name: str, values: list[str]) -> type:
+    members = enum.Enum(name, {value: value for value in values})  # type: ignore[misc]
+    members.__module__ = registry.__name__
+    return register(strawberry.enum(members, name=name))
+
+
+def comparison_inputs() -> None:
+    """``<scalar>_comparison_exp`` for every scalar a column can have."""
+    for scalar, annotation in SCALARS.items():
+        fields: dict[str, Any] = {}
+        if scalar == "jsonb":
+            fields = {
+                "_contained_in": annotation,
+                "_contains": annotation,
+                "_eq": annotation,
+                "_has_key": str,
+                "_has_keys_all": list[str],
+                "_has_keys_any": list[str],
+            }
+        else:
+            fields = {op: annotation for op in BASE_OPERATORS}
+        fields["_in"] = list[annotation]
+        fields["_nin"] = list[annotation]
+        fields["_is_null"] = bool
+        if scalar == "jsonb":
+            fields["_neq"] = annotation
+        if scalar == "String":
+            fields.update({op: str for op in TEXT_OPERATORS})
+        make_input(f"{scalar}_comparison_exp", dict(sorted(fields.items())))
+
+
+def order_by_enum() -> None:
+    make_enum(
+        "order_by",
+        ["asc", "asc_nulls_first", "asc_nulls_last", "desc", "desc_nulls_first", "desc_nulls_last"],
+    )
+
+
+def table_inputs(table: TableInfo) -> None:
+    name = table.name
+    make_enum(f"{name}_select_column", list(table.columns))
+    bool_fields: dict[str, Any] = {
+        "_and": list[ref(f"{name}_bool_exp")],
+        "_not": ref(f"{name}_bool_exp"),
+        "_or": list[ref(f"{name}_bool_exp")],
+    }
+    order_fields: dict[str, Any] = {}
+    for column in table.columns.values():
+        bool_fields[column.name] = ref(f"{column.scalar}_comparison_exp")
+        order_fields[column.name] = ref("order_by")
+    for rel in table.relationships.values():
+        bool_fields[rel.name] = ref(f"{rel.target}_bool_exp")
+        if rel.is_array:
+            order_fields[f"{rel.name}_aggregate"] = ref(f"{rel.target}_aggregate_order_by")
+        else:
+            order_fields[rel.name] = ref(f"{rel.target}_order_by")
+    make_input(f"{name}_bool_exp", dict(sorted(bool_fields.items())))
+    make_input(f"{name}_order_by", dict(sorted(order_fields.items())))
+
+    aggregate_fields: dict[str, Any] = {"count": ref("order_by")}
+    for fn in AGGREGATE_ORDER_FUNCTIONS:
+        columns = table.numeric_columns() if fn in ("avg", "sum") else table.comparable_columns()
+        if columns:
+            make_input(f"{name}_{fn}_order_by", {c: ref("order_by") for c in columns})
+            aggregate_fields[fn] = ref(f"{name}_{fn}_order_by")
+    make_input(f"{name}_aggregate_order_by", aggregate_fields)
+
+
+def function_args_input(function: str) -> type:
+    return make_input(
+        f"{function}_args", {"depth_limit": int, "start_task_ids": scalars.uuid_array}
+    )

@@ -1,0 +1,175 @@
+"""What the generated resolvers share at run time: rows, arguments and batched loads."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from prefect_server.database.engine import Database
+from prefect_server.graphql.hasura.metadata import TableInfo
+from prefect_server.graphql.hasura.statements import (
+    PARENT,
+    Measure,
+    Selection,
+    aggregate_statement,
+    rows_statement,
+)
+
+# Keys per statement: well below SQLite's and asyncpg's bound-parameter limits.
+CHUNK = 2000
+ROOT = "__root__"
+
+
+class Record:
+    """One row; GraphQL's default resolver reads its columns as attributes."""
+
+    def __init__(self, values: Any):
+        self.__dict__.update(values)
+
+
+def plain(value: Any) -> Any:
+    """A Strawberry input value as plain data: dicts keyed by GraphQL name, UNSET dropped."""
+    if value is strawberry.UNSET:
+        return None
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    definition = getattr(value, "__strawberry_definition__", None)
+    if definition is not None:
+        out: dict[str, Any] = {}
+        for f in definition.fields:
+            item = getattr(value, f.python_name, strawberry.UNSET)
+            if item is strawberry.UNSET:
+                continue
+            out[f.graphql_name or f.python_name] = plain(item)
+        return out
+    return value
+
+
+def selection_key(selection: Selection) -> tuple[Any, ...]:
+    return (
+        selection.table.name,
+        repr(selection.where),
+        repr(selection.order_by),
+        selection.limit,
+        selection.offset,
+        selection.distinct_on,
+        repr(selection.function_args),
+        selection.remote,
+    )
+
+
+def requested_columns(info: Any, table: TableInfo) -> tuple[str, ...]:
+    """The columns a selection set needs: those selected and the join keys of relationships."""
+    raw = info._raw_info
+    cache: dict[Any, tuple[str, ...]] = info.context.cache.setdefault("hasura_columns", {})
+    cache_key = (tuple(id(node) for node in raw.field_nodes), table.name)
+    found = cache.get(cache_key)
+    if found is not None:
+        return found
+    names: set[str] = set()
+    _collect_names(info.selected_fields, names, top=True)
+    columns = [c for c in table.columns if c in names]
+    for name, rel in table.relationships.items():
+        if name in names or f"{name}_aggregate" in names:
+            columns.append(rel.local)
+    if not columns:
+        columns = ["id"] if "id" in table.columns else [next(iter(table.columns))]
+    found = tuple(dict.fromkeys(columns))
+    cache[cache_key] = found
+    return found
+
+
+def _collect_names(selections: Iterable[Any], names: set[str], top: bool = False) -> None:
+    for item in selections:
+        if isinstance(item, SelectedField):
+            if top:
+                _collect_names(item.selections, names)
+            else:
+                names.add(item.name)
+        elif isinstance(item, FragmentSpread | InlineFragment):
+            _collect_names(item.selections, names)
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+class Loaders:
+    """Per-request loaders: one SQL statement per (selection, columns) for all parents."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+
+    @classmethod
+    def of(cls, info: Any) -> Loaders:
+        cache = info.context.cache
+        loaders = cache.get("hasura_loaders")
+        if loaders is None:
+            loaders = cache["hasura_loaders"] = cls(info.context.db)
+        return loaders  # type: ignore[no-any-return]
+
+    async def _fetch(self, stmt: Any) -> Sequence[Any]:
+        async with self.db.session() as session:
+            result = await session.execute(stmt)
+            return result.mappings().all()
+
+    async def rows(
+        self, selection: Selection, columns: Sequence[str], key: Any = ROOT
+    ) -> list[Record]:
+        if selection.remote is None:
+            found = await self._fetch(rows_statement(selection, self.db.dialect, columns))
+            return [Record(row) for row in found]
+        loader_key = ("rows", selection_key(selection), tuple(columns))
+        loader = self._loaders.get(loader_key)
+        if loader is None:
+
+            async def batch(keys: list[Any]) -> list[list[Record]]:
+                grouped: dict[Any, list[Record]] = defaultdict(list)
+                unique = list(dict.fromkeys(keys))
+                for start in range(0, len(unique), CHUNK):
+                    stmt = rows_statement(
+                        selection, self.db.dialect, columns, unique[start : start + CHUNK]
+                    )
+                    for row in await self._fetch(stmt):
+                        grouped[row[PARENT]].append(Record(row))
+                return [grouped.get(k, []) for k in keys]
+
+            loader = self._loaders[loader_key] = DataLoader(batch, cache=False)
+        return await loader.load(key)  # type: ignore[no-any-return]
+
+    async def aggregate(
+        self, selection: Selection, measures: Sequence[Measure], key: Any = ROOT
+    ) -> dict[str, Any]:
+        if selection.remote is None:
+            stmt = aggregate_statement(selection, self.db.dialect, measures)
+            (row,) = await self._fetch(stmt)
+            return {m.label: _number(row[m.label]) for m in measures}
+        loader_key = ("aggregate", selection_key(selection), tuple(measures))
+        loader = self._loaders.get(loader_key)
+        if loader is None:
+
+            async def batch(keys: list[Any]) -> list[dict[str, Any]]:
+                found: dict[Any, dict[str, Any]] = {}
+                unique = list(dict.fromkeys(keys))
+                for start in range(0, len(unique), CHUNK):
+                    stmt = aggregate_statement(
+                        selection, self.db.dialect, measures, unique[start : start + CHUNK]
+                    )
+                    for row in await self._fetch(stmt):
+                        found[row[PARENT]] = {m.label: _number(row[m.label]) for m in measures}
+                # A parent without related rows still has a count: zero.
+                empty = {m.label: 0 if m.fn == "count" else None for m in measures}
+                return [found.get(k, empty) for k in keys]
+
+            loader = self._loaders[loader_key] = DataLoader(batch, cache=False)
+        return await loader.load(key)  # type: ignore[no-any-return]
