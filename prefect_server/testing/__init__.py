@@ -92,11 +92,27 @@ def running_server(
             lifespan="on",
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name=f"prefect-server:{port}", daemon=True)
+        failures: list[BaseException] = []
+
+        def serve() -> None:
+            # uvicorn calls sys.exit() when the lifespan fails; keep that inside
+            # this thread and report it to the caller instead.
+            try:
+                server.run()
+            except BaseException as exc:
+                failures.append(exc)
+
+        thread = threading.Thread(target=serve, name=f"prefect-server:{port}", daemon=True)
         thread.start()
         try:
-            _wait_until_up(port, thread, server, startup_timeout)
+            try:
+                _wait_until_up(port, thread, server, startup_timeout)
+            except RuntimeError as exc:
+                raise exc from (failures[0] if failures else None)
             yield EmbeddedServer(f"http://127.0.0.1:{port}", effective, effective.database_url)
         finally:
             server.should_exit = True
             thread.join(timeout=30)
+            if thread.is_alive():
+                # Leaving it running would keep the temporary database open.
+                raise RuntimeError(f"The embedded prefect-server on port {port} did not stop.")

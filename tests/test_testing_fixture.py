@@ -1,0 +1,118 @@
+"""The embedded server (``prefect_server.testing``) and its pytest plugin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import httpx
+import pytest
+
+from prefect_server.settings import load_settings
+from prefect_server.testing import EmbeddedServer, running_server
+
+HELLO = {"query": "{ hello api { backend } }", "variables": "null"}
+
+
+def _hello(url: str) -> str:
+    response = httpx.post(url, json=HELLO, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["api"]["backend"]
+
+
+def _refuses_connections(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/health", timeout=2)
+    except httpx.TransportError:
+        return True
+    return False
+
+
+def _server_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("prefect-server:")]
+
+
+def test_running_server_defaults_to_a_fresh_temporary_sqlite() -> None:
+    # Not the suite's database: an unconfigured environment, as a user would have.
+    settings = load_settings(env={})
+    with running_server(settings=settings) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        assert _hello(server.url) == "SERVER"
+        assert _hello(server.url + "/graphql") == "SERVER"
+        assert server.database_url.startswith("sqlite+aiosqlite:///")
+        database = Path(server.database_url.removeprefix("sqlite+aiosqlite:///"))
+        assert database.is_file()
+        assert database.parent == Path(server.settings.home)
+        url = server.url
+
+    assert _refuses_connections(url)
+    assert not database.exists()  # the temporary home is gone
+    assert _server_threads() == []
+
+
+def test_two_servers_do_not_share_a_database() -> None:
+    settings = load_settings(env={})
+    with running_server(settings=settings) as one, running_server(settings=settings) as two:
+        assert one.url != two.url
+        assert one.database_url != two.database_url
+        assert _hello(one.url) == _hello(two.url) == "SERVER"
+
+
+def test_running_server_over_a_given_database(database_url: str, tmp_path: Path) -> None:
+    # On SQLite a new file (migrated by the server); on PostgreSQL the suite's database.
+    url = database_url if "postgresql" in database_url else f"sqlite:///{tmp_path / 'given.db'}"
+    with running_server(url) as server:
+        assert _hello(server.url) == "SERVER"
+        assert server.database_url.split("://", 1)[1] == url.split("://", 1)[1]
+    if "postgresql" not in database_url:
+        assert (tmp_path / "given.db").is_file()  # the caller's file outlives the server
+
+
+def test_running_server_that_cannot_start_says_so() -> None:
+    with pytest.raises(RuntimeError, match="stopped while starting"):
+        with running_server("postgresql://postgres@127.0.0.1:1/nowhere", load_settings(env={})):
+            pass  # pragma: no cover - never reached
+    assert _server_threads() == []
+
+
+def test_plugin_is_registered_as_pytest11_entry_point() -> None:
+    plugins = {e.name: e.value for e in entry_points(group="pytest11")}
+    assert plugins.get("prefect_server") == "prefect_server.testing.plugin"
+
+
+def test_plugin_fixture_in_this_suite(prefect_server: EmbeddedServer) -> None:
+    assert _hello(prefect_server.url) == "SERVER"
+
+
+def test_plugin_fixture_in_a_users_project(tmp_path: Path) -> None:
+    """A user's project with no conftest gets the fixture just by installing us."""
+    (tmp_path / "test_user_flow.py").write_text(
+        textwrap.dedent(
+            """
+            import httpx
+
+            def test_uses_server(prefect_server):
+                body = {"query": "{ api { backend } }", "variables": "null"}
+                answer = httpx.post(prefect_server.url, json=body).json()
+                assert answer["data"]["api"]["backend"] == "SERVER"
+
+            def test_gets_a_fresh_one(prefect_server):
+                assert str(prefect_server) == prefect_server.url
+            """
+        )
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "2 passed" in completed.stdout
