@@ -67,11 +67,9 @@ async def set_schedule_active(session: AsyncSession, flow_id: Any) -> bool:
 
 
 async def _schedule(session: AsyncSession, flow_id: uuid.UUID) -> None:
-    try:
-        from prefect_server.orchestration.scheduling import schedule_flow_runs
-    except ImportError:  # the scheduler module is optional until it lands
-        logger.warning("No scheduler available: flow %s is active but not yet scheduled", flow_id)
-        return
+    # Imported here: the scheduler builds on runs and states, which import this package.
+    from prefect_server.orchestration.scheduling import schedule_flow_runs
+
     await schedule_flow_runs(session, flow_id)
 
 

@@ -1,0 +1,64 @@
+"""Messages (spec §3.11): notifications to the UI, written by PREFECT_MESSAGE cloud hooks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database.models import Message, utcnow
+from prefect_server.orchestration.errors import ValidationFailed
+from prefect_server.orchestration.serialization import require_id
+
+MESSAGE_TYPES = frozenset({"CLOUD_HOOK", "REQUIRES_APPROVAL"})
+
+
+async def create_message(
+    session: AsyncSession,
+    tenant_id: Any,
+    type: str,
+    text: str | None = None,
+    content: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    if type not in MESSAGE_TYPES:
+        raise ValidationFailed("Invalid message type.")
+    tenant = require_id(tenant_id, "Invalid tenant ID.")
+    message_id = uuid.uuid4()
+    now = utcnow()
+    session.add(
+        Message(
+            id=message_id,
+            tenant_id=tenant,
+            type=type,
+            text=text,
+            content=content or {},
+            created=now,
+            updated=now,
+        )
+    )
+    await session.flush()
+    return message_id
+
+
+async def _set_read(session: AsyncSession, message_id: Any, read: bool) -> bool:
+    key = require_id(message_id, "Invalid message ID.")
+    result = await session.execute(
+        update(Message).where(Message.id == key).values(read=read, updated=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_message_as_read(session: AsyncSession, message_id: Any) -> bool:
+    return await _set_read(session, message_id, True)
+
+
+async def mark_message_as_unread(session: AsyncSession, message_id: Any) -> bool:
+    return await _set_read(session, message_id, False)
+
+
+async def delete_message(session: AsyncSession, message_id: Any) -> bool:
+    key = require_id(message_id, "Invalid message ID.")
+    result = await session.execute(delete(Message).where(Message.id == key))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
