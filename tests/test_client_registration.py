@@ -1,0 +1,151 @@
+"""Registration with the real Prefect 1.4.1 client: ``flow.register()`` and ``prefect register``.
+
+``flow.register()`` sends the flow without tasks and edges, then ``register_tasks`` and
+``register_edges``; the CLI sends everything in one compressed payload with an
+idempotency key. Runs where the ``client`` extra is installed; installs nothing itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
+
+from prefect_server.testing import EmbeddedServer, running_server  # noqa: E402
+
+from dbutil import truncate_all  # noqa: E402
+
+pytestmark = [pytest.mark.client]
+
+FLOW_SOURCE = """
+from prefect import Flow, Parameter, task
+
+
+@task
+def numbers(n):
+    return list(range(n))
+
+
+@task
+def inc(x):
+    return x + 1
+
+
+@task
+def total(xs):
+    return sum(xs)
+
+
+with Flow("{name}") as flow:
+    n = Parameter("n", default=3)
+    total(inc.map(numbers(n)))
+{extra}
+"""
+
+
+class Client:
+    def __init__(self, server: EmbeddedServer, home: Path):
+        self.server = server
+        self.home = home
+        self.env = {
+            **os.environ,
+            "HOME": str(home),
+            "PREFECT__HOME_DIR": str(home / ".prefect"),
+            "PREFECT__BACKEND": "server",
+            "PREFECT__CLOUD__API": server.url,
+            "PREFECT__SERVER__ENDPOINT": server.url,
+            "PYTHONWARNINGS": "ignore",
+        }
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, *args], env=self.env, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def write_flow(self, name: str, extra: str = "") -> Path:
+        path = self.home / f"{name}.py"
+        path.write_text(FLOW_SOURCE.replace("{name}", name).replace("{extra}", extra))
+        return path
+
+    def query(self, query: str) -> dict[str, Any]:
+        body = httpx.post(self.server.url, json={"query": query}, timeout=30).json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    def flows(self, name: str) -> list[dict[str, Any]]:
+        return self.query(
+            f'query {{ flow(where: {{name: {{_eq: "{name}"}}}}, order_by: {{version: asc}}) '
+            "{ id version archived version_group_id serialized_flow "
+            "tasks(order_by: {slug: asc}) { slug mapped } } }"
+        )["flow"]
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    truncate_all(database_url)
+    with running_server(database_url) as server:
+        client = Client(server, tmp_path_factory.mktemp("prefect1-registration"))
+        client.run("-m", "prefect", "create", "project", "reg")
+        yield client
+
+
+def test_flow_register_from_python(client: Client) -> None:
+    path = client.write_flow("py-flow")
+    code = textwrap.dedent(
+        f"""
+        import runpy
+        flow = runpy.run_path({str(path)!r})["flow"]
+        print(flow.register(project_name="reg", no_url=True))
+        print(flow.register(project_name="reg", no_url=True))
+        """
+    )
+    done = client.run("-c", code)
+    ids = done.stdout.split()[-2:]
+    versions = client.flows("py-flow")
+    assert [f["id"] for f in versions] == ids
+    assert [(f["version"], f["archived"]) for f in versions] == [(1, True), (2, False)]
+    assert versions[0]["version_group_id"] == versions[1]["version_group_id"]
+    latest = versions[1]
+    assert [t["slug"] for t in latest["tasks"]] == ["inc-1", "n", "numbers-1", "total-1"]
+    assert {t["slug"]: t["mapped"] for t in latest["tasks"]}["inc-1"] is True
+    # The split path keeps the tasks in serialized_flow, as Server 1 did.
+    assert sorted(t["slug"] for t in latest["serialized_flow"]["tasks"]) == [
+        "inc-1",
+        "n",
+        "numbers-1",
+        "total-1",
+    ]
+
+
+def test_prefect_register_cli(client: Client) -> None:
+    path = client.write_flow("cli-flow")
+    first = client.run("-m", "prefect", "register", "--project", "reg", "-p", str(path))
+    assert "Done" in first.stdout, first.stdout
+    again = client.run("-m", "prefect", "register", "--project", "reg", "-p", str(path))
+    assert "Skipped" in again.stdout, again.stdout
+    assert len(client.flows("cli-flow")) == 1
+
+    client.write_flow("cli-flow", extra="    total(numbers(n))\n")
+    changed = client.run("-m", "prefect", "register", "--project", "reg", "-p", str(path))
+    assert "Done" in changed.stdout and "Version: 2" in changed.stdout, changed.stdout
+    versions = client.flows("cli-flow")
+    assert [(f["version"], f["archived"]) for f in versions] == [(1, True), (2, False)]
+    assert {t["slug"] for t in versions[1]["tasks"]} == {
+        "inc-1",
+        "n",
+        "numbers-1",
+        "numbers-2",
+        "total-1",
+        "total-2",
+    }
