@@ -294,3 +294,32 @@ async def test_update_flow_project(gql, db, project_id):
     errors = await gql.errors(move, {"input": {"flow_id": flow_id, "project_id": foreign}})
     assert errors[0]["message"] == "Invalid flow or project ID."
     assert str((await _flow(db, flow_id)).project_id) == other
+
+
+async def test_concurrent_registrations_get_distinct_versions(db, project_id):
+    import asyncio
+
+    async def register(i: int) -> uuid.UUID:
+        async with db.transaction() as session:
+            return await flows.create_flow(session, serialized(), project_id)
+
+    ids = await asyncio.gather(*(register(i) for i in range(6)))
+    async with db.session() as session:
+        rows = (await session.execute(select(Flow.version, Flow.archived, Flow.id))).all()
+    assert sorted(r.version for r in rows) == [1, 2, 3, 4, 5, 6]
+    assert [r.id for r in rows if not r.archived] == [max(rows, key=lambda r: r.version).id]
+    assert set(ids) == {r.id for r in rows}
+    assert await _count(db, FlowGroup) == 1
+
+
+async def test_concurrent_registrations_with_one_idempotency_key(db, project_id):
+    import asyncio
+
+    async def register() -> uuid.UUID:
+        async with db.transaction() as session:
+            return await flows.create_flow(
+                session, serialized(), project_id, idempotency_key="same"
+            )
+
+    ids = await asyncio.gather(*(register() for _ in range(4)))
+    assert len(set(ids)) == 1 and await _count(db, Flow) == 1

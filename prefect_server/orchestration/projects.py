@@ -50,7 +50,10 @@ async def set_project_name(session: AsyncSession, project_id: Any, name: str) ->
     key = require_id(project_id, "Invalid project ID.")
     if not name:
         raise ValidationFailed("Invalid project name.")
-    tenant = await session.scalar(select(Project.tenant_id).where(Project.id == key))
+    row = (await session.execute(select(Project.tenant_id).where(Project.id == key))).one_or_none()
+    if row is None:
+        return False
+    tenant = row.tenant_id
     clash = await session.scalar(
         select(Project.id).where(
             Project.tenant_id == tenant, Project.name == name, Project.id != key
