@@ -342,3 +342,93 @@ async def test_set_state_on_unknown_runs(db: Database) -> None:
             await states.set_task_run_state(session, missing, {"type": "Success"})
         with pytest.raises(StateUpdateFailed, match=f"for flow run ID {missing}"):
             await states.set_flow_run_state(session, missing, {"type": "Success"})
+
+
+# States as clients send them; the re-serialisation must equal Prefect Core 1.4.1's.
+SAMPLES: list[dict[str, Any]] = [
+    {"type": "Pending", "message": "Task run created"},
+    {"type": "Running", "message": "Running flow.", "context": {"a": {"b": [1]}}},
+    {"type": "Scheduled", "start_time": "2020-01-01T00:00:00+02:00"},
+    {"type": "Scheduled", "start_time": "2020-01-01T00:00:00.5Z", "message": None},
+    {"type": "Paused"},
+    {"type": "Resume", "start_time": "2020-01-01T00:00:00"},
+    {
+        "type": "Retrying",
+        "start_time": "2020-01-01T00:00:00+00:00",
+        "run_count": 2,
+        "context": {"task_run_count": 2},
+    },
+    {
+        "type": "Queued",
+        "start_time": "2020-01-01T00:00:00+00:00",
+        "state": {"type": "Running", "message": "inner"},
+    },
+    {
+        "type": "Submitted",
+        "message": "Submitted for execution",
+        "state": {"type": "Scheduled", "start_time": "2020-01-01T00:00:00+00:00"},
+    },
+    {"type": "ClientFailed", "state": None},
+    {"type": "Mapped", "n_map_states": 3, "_result": {"type": "PrefectResult", "location": "1"}},
+    {"type": "Looped", "loop_count": 2},
+    {
+        "type": "Cached",
+        "cached_result_expiration": "2020-01-01T00:00:00",
+        "hashed_inputs": {"x": "h"},
+        "cached_parameters": {"p": 1},
+        "_result": {"type": "LocalResult", "dir": "/d", "location": "l"},
+    },
+    {
+        "type": "Success",
+        "_result": {"type": "S3Result", "bucket": "b", "location": "k", "__version__": "0"},
+        "cached_inputs": {"x": {"type": "PrefectResult", "location": "2"}},
+        "unknown_key": 1,
+    },
+    {"type": "Success", "_result": {"type": "Result", "location": None}},
+    {"type": "Success", "_result": {"type": "my.CustomResult", "location": "c"}},
+    {"type": "Success", "_result": {"type": "GCSResult", "bucket": "g", "location": "l"}},
+    {"type": "Success", "_result": {"type": "AzureResult", "container": "c", "location": "l"}},
+    {
+        "type": "Success",
+        "_result": {"type": "SecretResult", "secret_type": "SecretBase", "location": None},
+    },
+    {"type": "Failed", "message": "boom", "cached_inputs": None, "context": None},
+    {"type": "TimedOut"},
+    {"type": "TriggerFailed"},
+    {"type": "ValidationFailed"},
+    {"type": "Skipped"},
+    {"type": "Cancelled"},
+    {"type": "Cancelling"},
+    {"type": "Finished"},
+]
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: str(s["type"]))
+def test_reserialisation_equals_prefect_core(sample: dict[str, Any]) -> None:
+    from prefect_server.orchestration.state_schema import parse_state
+
+    core = pytest.importorskip("prefect.serialization.state")
+    schema = core.StateSchema()
+    expected = schema.dump(schema.load(sample))
+    assert parse_state(sample).serialized == expected
+
+
+@pytest.mark.parametrize(
+    ("sample", "message"),
+    [
+        ({"type": "Bogus"}, "{'type': ['Unsupported value: Bogus']}"),
+        ({"type": "State"}, "{'type': ['Unsupported value: State']}"),
+        ({"message": "x"}, "{'type': ['Missing data for required field.']}"),
+        ({"type": "Running", "message": 3}, "{'message': ['Not a valid string.']}"),
+        ({"type": "Running", "_result": None}, "{'_result': ['Field may not be null.']}"),
+        ({"type": "Scheduled", "start_time": "junk"}, "{'start_time': ['Not a valid datetime.']}"),
+        ({"type": "Looped", "loop_count": None}, "{'loop_count': ['Field may not be null.']}"),
+        ({"type": "Running", "context": [1]}, "{'context': ['Not a valid mapping type.']}"),
+    ],
+)
+def test_invalid_states_are_refused_like_core(sample: dict[str, Any], message: str) -> None:
+    from prefect_server.orchestration.state_schema import InvalidState, parse_state
+
+    with pytest.raises(InvalidState) as raised:
+        parse_state(sample)
+    assert str(raised.value) == message

@@ -1,0 +1,359 @@
+"""Cloud hooks (spec §3.10): validation, firing after commit, payloads, test_cloud_hook.
+
+Every hook here is sent to a receiver on 127.0.0.1; the Slack, Twilio and PagerDuty
+base URLs are pointed at it through the hooks settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from prefect_server.database.engine import Database
+from prefect_server.database.models import CloudHook, Message
+from prefect_server.orchestration import cloud_hooks
+from prefect_server.orchestration.errors import ValidationFailed
+from prefect_server.settings import Settings
+
+import factories
+
+
+@dataclasses.dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                received.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                self.send_response(500 if self.path.startswith("/fail") else 200)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        for _ in range(int(timeout / 0.02)):
+            if len(self.requests) >= count:
+                break
+            await asyncio.sleep(0.02)
+        return self.requests
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.thread.start()
+    try:
+        yield r
+    finally:
+        r.server.shutdown()
+        r.server.server_close()
+
+
+@pytest.fixture
+def settings(settings: Settings, receiver: Receiver) -> Settings:
+    hooks = dataclasses.replace(
+        settings.hooks,
+        slack_base_url=receiver.url,
+        twilio_base_url=f"{receiver.url}/twilio",
+        pagerduty_base_url=f"{receiver.url}/pagerduty",
+    )
+    return settings.replace(hooks=hooks, api_url="http://ui.example")
+
+
+@pytest.fixture
+async def chain(db: Database) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID]]:
+    yield await factories.flow_chain(db)
+
+
+async def create(db: Database, **kwargs: Any) -> uuid.UUID:
+    async with db.transaction() as session:
+        return await cloud_hooks.create_cloud_hook(session, **kwargs)
+
+
+CREATE = "mutation($input: create_cloud_hook_input!) { create_cloud_hook(input: $input) { id } }"
+
+
+async def test_create_validation(gql: Any, db: Database, chain: Any) -> None:
+    tenant_id, _ = chain
+    base = {"tenant_id": str(tenant_id), "type": "WEBHOOK", "config": {"url": "http://127.0.0.1:1"}}
+    cases = [
+        ({"states": []}, "Invalid states"),
+        ({"states": ["Running", "Bogus"]}, "Invalid states"),
+        ({"states": ["Failed"], "config": {}}, "Invalid config; expected `url`"),
+        (
+            {"states": ["Failed"], "config": {"url": "x", "extra": 1}},
+            "Invalid config; expected `url`",
+        ),
+        (
+            {
+                "states": ["Failed"],
+                "type": "TWILIO",
+                "config": {
+                    "account_sid": "a",
+                    "auth_token": "b",
+                    "messaging_service_sid": "c",
+                    "to": [],
+                },
+            },
+            "Invalid config; `to` must list at least one phone number",
+        ),
+        (
+            {
+                "states": ["Failed"],
+                "type": "PAGERDUTY",
+                "config": {"api_token": "a", "routing_key": "b", "severity": "loud"},
+            },
+            "Invalid config; `severity` must be one of info, warning, error, critical, got 'loud'",
+        ),
+    ]
+    for change, message in cases:
+        errors = await gql.errors(CREATE, {"input": {**base, **change}})
+        assert errors[0]["message"] == message
+    errors = await gql.errors(
+        CREATE, {"input": {**base, "states": ["Failed"], "type": "CARRIER_PIGEON"}}
+    )
+    assert "cloud_hook_type" in errors[0]["message"]
+    async with db.session() as session:
+        assert list(await session.scalars(select(CloudHook))) == []
+    with pytest.raises(ValidationFailed, match="Invalid tenant ID"):
+        await create(db, tenant_id=None, type="WEBHOOK", states=["FAILED"], config={"url": "x"})
+    data = await gql(
+        CREATE, {"input": {**base, "states": ["failed", "Failed", "running"], "name": "n"}}
+    )
+    async with db.session() as session:
+        hook = await session.get(CloudHook, uuid.UUID(data["create_cloud_hook"]["id"]))
+    assert hook is not None
+    assert (sorted(hook.states), hook.active, hook.name) == (["FAILED", "RUNNING"], True, "n")
+
+
+async def test_webhook_fires_after_commit_for_matching_states(
+    db: Database, chain: Any, receiver: Receiver
+) -> None:
+    tenant_id, flow_id = chain
+    url = f"{receiver.url}/hook"
+    await create(db, tenant_id=tenant_id, type="WEBHOOK", states=["RUNNING"], config={"url": url})
+    inactive = await create(
+        db,
+        tenant_id=tenant_id,
+        type="WEBHOOK",
+        states=["RUNNING"],
+        config={"url": f"{receiver.url}/inactive"},
+    )
+    async with db.transaction() as session:
+        await cloud_hooks.set_cloud_hook_active(session, inactive, False)
+    await create(
+        db,
+        tenant_id=tenant_id,
+        type="WEBHOOK",
+        states=["RUNNING"],
+        config={"url": f"{receiver.url}/other-group"},
+        version_group_id="another",
+    )
+    run_id = await factories.create_flow_run(db, flow_id, flow_run_name="hooked")
+    # Cancelling is a child of Running but hooks match exact names only.
+    await factories.set_flow_run_state(db, run_id, {"type": "Cancelling"})
+    await factories.set_flow_run_state(db, run_id, {"type": "Running", "message": "go"})
+    requests = await receiver.wait_for(1)
+    await asyncio.sleep(0.2)
+    assert [r.path for r in requests] == ["/hook"]
+    event = requests[0].json()["event"]
+    assert requests[0].headers["x-prefect-event-id"] == event["id"]
+    assert event["type"] == "FlowRunStateChange"
+    assert event["is_test_event"] is False
+    assert event["flow_run"]["id"] == str(run_id)
+    assert event["flow_run"]["name"] == "hooked"
+    assert event["flow"]["id"] == str(flow_id)
+    assert event["flow"]["name"] == "Test Flow"
+    assert event["tenant"] == {"id": str(tenant_id), "slug": "default"}
+    assert event["state"]["state"] == "Running"
+    assert event["state"]["version"] == 3
+    assert event["state"]["message"] == "go"
+    assert event["state"]["serialized_state"]["type"] == "Running"
+
+
+async def test_no_hook_is_sent_when_the_write_rolls_back(
+    db: Database, chain: Any, receiver: Receiver
+) -> None:
+    tenant_id, flow_id = chain
+    await create(
+        db, tenant_id=tenant_id, type="WEBHOOK", states=["RUNNING"], config={"url": receiver.url}
+    )
+    run_id = await factories.create_flow_run(db, flow_id)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            from prefect_server.orchestration import states
+
+            await states.set_flow_run_state(session, run_id, {"type": "Running"})
+            raise RuntimeError("abort")
+    await factories.set_flow_run_state(db, run_id, {"type": "Success"})
+    await asyncio.sleep(0.3)
+    assert receiver.requests == []
+
+
+async def test_failing_receiver_never_fails_the_state_write(
+    db: Database, chain: Any, receiver: Receiver
+) -> None:
+    tenant_id, flow_id = chain
+    for url in (f"{receiver.url}/fail", "http://127.0.0.1:9/refused"):
+        await create(
+            db, tenant_id=tenant_id, type="WEBHOOK", states=["FAILED"], config={"url": url}
+        )
+    run_id = await factories.create_flow_run(db, flow_id)
+    await factories.set_flow_run_state(db, run_id, {"type": "Failed"})
+    assert [r.path for r in await receiver.wait_for(1)] == ["/fail"]
+
+
+async def test_prefect_message_hook_writes_a_message(db: Database, chain: Any) -> None:
+    tenant_id, flow_id = chain
+    await create(db, tenant_id=tenant_id, type="PREFECT_MESSAGE", states=["SCHEDULED", "SUCCESS"])
+    run_id = await factories.create_flow_run(db, flow_id)
+    await factories.set_flow_run_state(db, run_id, {"type": "Success"})
+    async with db.session() as session:
+        messages = list(await session.scalars(select(Message).order_by(Message.created)))
+    assert [m.content["event"]["state"]["state"] for m in messages] == ["Scheduled", "Success"]
+    assert all(m.type == "CLOUD_HOOK" and m.tenant_id == tenant_id for m in messages)
+    assert messages[0].content["type"] == "CLOUD_HOOK"
+
+
+async def test_slack_twilio_and_pagerduty_payloads(
+    db: Database, chain: Any, receiver: Receiver
+) -> None:
+    tenant_id, flow_id = chain
+    await create(
+        db,
+        tenant_id=tenant_id,
+        type="SLACK_WEBHOOK",
+        states=["FAILED"],
+        config={"url": "https://hooks.slack.com/services/T/B/X"},
+    )
+    await create(
+        db,
+        tenant_id=tenant_id,
+        type="TWILIO",
+        states=["FAILED"],
+        config={
+            "account_sid": "AC1",
+            "auth_token": "tok",
+            "messaging_service_sid": "MG1",
+            "to": ["+15550001", "+15550002"],
+        },
+    )
+    await create(
+        db,
+        tenant_id=tenant_id,
+        type="PAGERDUTY",
+        states=["FAILED"],
+        config={"api_token": "pd-token", "routing_key": "rk", "severity": "error"},
+    )
+    run_id = await factories.create_flow_run(db, flow_id, flow_run_name="doomed")
+    await factories.set_flow_run_state(db, run_id, {"type": "Failed", "message": "it broke"})
+    requests = await receiver.wait_for(4)
+    by_path: dict[str, list[Received]] = {}
+    for r in requests:
+        by_path.setdefault(r.path, []).append(r)
+    slack = by_path["/services/T/B/X"][0].json()
+    assert "doomed" in slack["text"] and "Failed" in slack["text"] and "it broke" in slack["text"]
+    assert f"http://ui.example/default/flow-run/{run_id}" in json.dumps(slack["blocks"])
+    twilio = by_path["/twilio/2010-04-01/Accounts/AC1/Messages.json"]
+    assert sorted(r.body.decode().split("To=")[1].split("&")[0] for r in twilio) == [
+        "%2B15550001",
+        "%2B15550002",
+    ]
+    assert all(r.headers["authorization"].startswith("Basic ") for r in twilio)
+    pagerduty = by_path["/pagerduty/v2/enqueue"][0]
+    assert pagerduty.headers["authorization"] == "Token token=pd-token"
+    body = pagerduty.json()
+    assert (body["routing_key"], body["event_action"], body["payload"]["severity"]) == (
+        "rk",
+        "trigger",
+        "error",
+    )
+    assert body["payload"]["custom_details"]["flow_run"]["id"] == str(run_id)
+
+
+TEST_HOOK = (
+    "mutation($input: test_cloud_hook_input!) { test_cloud_hook(input: $input) { success error } }"
+)
+
+
+async def test_test_cloud_hook(gql: Any, db: Database, chain: Any, receiver: Receiver) -> None:
+    tenant_id, flow_id = chain
+    good = await create(
+        db,
+        tenant_id=tenant_id,
+        type="WEBHOOK",
+        states=["FAILED"],
+        config={"url": f"{receiver.url}/test"},
+    )
+    data = await gql(TEST_HOOK, {"input": {"cloud_hook_id": str(good)}})
+    assert data == {"test_cloud_hook": {"success": True, "error": None}}
+    event = receiver.requests[0].json()["event"]
+    assert event["is_test_event"] is True
+    assert (event["state"]["state"], event["state"]["message"]) == ("Success", "Test success state")
+    assert (event["tenant"]["slug"], event["flow"]["name"]) == ("test-slug", "Cloud Hook Test Flow")
+    run_id = await factories.create_flow_run(db, flow_id, flow_run_name="real")
+    await gql(
+        TEST_HOOK,
+        {"input": {"cloud_hook_id": str(good), "flow_run_id": str(run_id), "state_type": "FAILED"}},
+    )
+    event = receiver.requests[1].json()["event"]
+    assert (event["flow_run"]["name"], event["state"]["state"], event["state"]["version"]) == (
+        "real",
+        "Failed",
+        2,
+    )
+    bad = await create(
+        db, tenant_id=tenant_id, type="WEBHOOK", states=["FAILED"], config={"url": "not a url"}
+    )
+    data = await gql(TEST_HOOK, {"input": {"cloud_hook_id": str(bad)}})
+    assert data["test_cloud_hook"]["success"] is False
+    assert data["test_cloud_hook"]["error"]
+
+
+async def test_delete_and_toggle(gql: Any, db: Database, chain: Any) -> None:
+    tenant_id, _ = chain
+    hook_id = await create(db, tenant_id=tenant_id, type="PREFECT_MESSAGE", states=["FAILED"])
+    for name, active in (("set_cloud_hook_inactive", False), ("set_cloud_hook_active", True)):
+        doc = f"mutation($input: {name}_input!) {{ {name}(input: $input) {{ success }} }}"
+        assert await gql(doc, {"input": {"cloud_hook_id": str(hook_id)}}) == {
+            name: {"success": True}
+        }
+        async with db.session() as session:
+            hook = await session.get(CloudHook, hook_id)
+            assert hook is not None and hook.active is active
+    doc = "mutation($input: delete_cloud_hook_input!) { delete_cloud_hook(input: $input) { success } }"
+    assert await gql(doc, {"input": {"cloud_hook_id": str(hook_id)}}) == {
+        "delete_cloud_hook": {"success": True}
+    }
+    assert await gql(doc, {"input": {"cloud_hook_id": str(hook_id)}}) == {
+        "delete_cloud_hook": {"success": False}
+    }
