@@ -6,6 +6,8 @@ what tests call); ``register_services`` puts the enabled ones on the app's sched
 
 from __future__ import annotations
 
+import logging
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from prefect_server.database.engine import Database
@@ -19,6 +21,8 @@ def register_services(scheduler_: AsyncIOScheduler, db: Database, settings: Sett
     # service need not load in full.
     from prefect_server.services import lazarus, scheduler, zombie_killer
 
+    # APScheduler logs every job run at INFO: with a 1 s loop that drowns the server log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     services = settings.services
     if services.scheduler.enabled:
         add_service(

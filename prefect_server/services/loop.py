@@ -9,6 +9,7 @@ re-check every run under its row lock), so an unlucky overlap creates no duplica
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -21,6 +22,10 @@ from prefect_server.database.engine import Database
 from prefect_server.settings import Settings
 
 RunOnce = Callable[[Database, Settings], Awaitable[int]]
+
+# Ticks fall on multiples of loop_seconds counted from here, the same instants in every
+# replica, so the replicas try the lock together and one pass runs per tick.
+TICK_ORIGIN = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
 logger = logging.getLogger("prefect-server.services")
 
@@ -45,12 +50,18 @@ async def run_exclusively(
             return await run_once(db, settings)
 
 
-async def tick(db: Database, settings: Settings, name: str, run_once: RunOnce) -> None:
+async def tick(
+    db: Database, settings: Settings, name: str, run_once: RunOnce, local: asyncio.Lock
+) -> None:
     """One scheduled pass; a failing pass is logged and the next tick tries again."""
-    try:
-        await run_exclusively(db, settings, name, run_once)
-    except Exception:
-        logger.exception("The %s pass failed.", name)
+    if local.locked():
+        # The pass at start-up is still running when the first tick comes.
+        return
+    async with local:
+        try:
+            await run_exclusively(db, settings, name, run_once)
+        except Exception:
+            logger.exception("The %s pass failed.", name)
 
 
 def add_service(
@@ -61,17 +72,19 @@ def add_service(
     run_once: RunOnce,
     loop_seconds: float,
 ) -> None:
-    """Run ``run_once`` now and then every ``loop_seconds`` (never two passes at once here)."""
+    """Run ``run_once`` now and then on every tick (never two passes at once here)."""
     if loop_seconds <= 0:
         raise ValueError(f"The {name} service needs a positive loop_seconds, got {loop_seconds}.")
+    args = (db, settings, name, run_once, asyncio.Lock())
+    scheduler.add_job(tick, "date", args=args, id=f"{name}-at-start", name=name)
     scheduler.add_job(
         tick,
         "interval",
         seconds=loop_seconds,
-        args=(db, settings, name, run_once),
+        start_date=TICK_ORIGIN,
+        args=args,
         id=name,
         name=name,
-        next_run_time=dt.datetime.now(dt.timezone.utc),
         max_instances=1,
         coalesce=True,
         misfire_grace_time=None,
