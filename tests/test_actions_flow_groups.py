@@ -219,6 +219,8 @@ async def test_set_schedule_active_schedules_runs(gql, db, project_id):
     data = await gql(mutation("set_schedule_active"), {"input": {"flow_id": str(flow_id)}})
     assert data["set_schedule_active"]["success"] is True
     assert len(await _runs(db, flow_id)) == 10
+    await gql(mutation("set_schedule_active"), {"input": {"flow_id": str(flow_id)}})
+    assert len(await _runs(db, flow_id)) == 10
 
 
 async def test_set_schedule_active_without_schedule_or_with_required_parameters(

@@ -323,3 +323,22 @@ async def test_concurrent_registrations_with_one_idempotency_key(db, project_id)
 
     ids = await asyncio.gather(*(register() for _ in range(4)))
     assert len(set(ids)) == 1 and await _count(db, Flow) == 1
+
+
+async def test_idempotency_key_after_the_flow_was_deleted(db, project_id):
+    async with db.transaction() as session:
+        first = await flows.create_flow(session, serialized(), project_id, idempotency_key="k")
+        await flows.delete_flow(session, first)
+        second = await flows.create_flow(session, serialized(), project_id, idempotency_key="k")
+    assert second != first and (await _flow(db, second)).version == 1
+    assert await _count(db, Task, Task.flow_id == second) == 2
+
+
+async def test_extra_fields_are_preserved(db, project_id):
+    payload = serialized(custom={"anything": [1, 2]})
+    payload["tasks"][0]["extra_key"] = "kept"
+    async with db.transaction() as session:
+        flow_id = await flows.create_flow(session, payload, project_id)
+    stored = (await _flow(db, flow_id)).serialized_flow
+    assert stored["custom"] == {"anything": [1, 2]} and stored["tasks"][0]["extra_key"] == "kept"
+    assert (await _flow(db, flow_id)).parameters == []

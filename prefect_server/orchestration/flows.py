@@ -283,7 +283,11 @@ async def register_tasks(session: AsyncSession, flow_id: Any, serialized_tasks: 
     serialized = await session.scalar(select(Flow.serialized_flow).where(Flow.id == key)) or {}
     listed = list(serialized.get("tasks") or [])
     slugs = {t.get("slug") for t in listed if isinstance(t, dict)}
-    added = [t for t in serialized_tasks if t.get("slug") not in slugs]
+    added = []
+    for serialized_task in serialized_tasks:
+        if serialized_task["slug"] not in slugs:
+            slugs.add(serialized_task["slug"])
+            added.append(serialized_task)
     if added:
         await session.execute(
             update(Flow)
