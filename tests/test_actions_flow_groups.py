@@ -69,6 +69,9 @@ async def test_heartbeat_and_lazarus_toggles(gql, db, project_id):
         False,
         True,
     )
+    async with db.session() as session:
+        # The flow-run process reads the flow's copy of the settings.
+        assert (await session.get(Flow, flow_id)).settings == settings
     errors = await gql.errors(
         mutation("enable_flow_heartbeat"), {"input": {"flow_id": str(uuid.uuid4())}}
     )

@@ -109,6 +109,7 @@ async def test_create_flow_stores_flow_group_tasks_and_edges(gql, db, project_id
         "version_locking_enabled": False,
         "idempotency_key": None,
     }
+    assert flow.settings == group.settings
     a = tasks["a-1"]
     assert (a.name, a.max_retries, a.tags, a.trigger, a.retry_delay.total_seconds()) == (
         "a",

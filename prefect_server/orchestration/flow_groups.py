@@ -46,8 +46,13 @@ async def update_settings(
     row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
     if key is None or row is None:
         raise ValidationFailed("Invalid flow group ID")
-    if not await _set(session, key, {"settings": {**(row.settings or {}), **settings}}):
+    merged = {**(row.settings or {}), **settings}
+    if not await _set(session, key, {"settings": merged}):
         raise ValidationFailed("Settings update failed")
+    # Mirrored onto the group's flows, where the 1.4.1 flow-run process reads them.
+    await session.execute(
+        update(Flow).where(Flow.flow_group_id == key).values(settings=merged, updated=utcnow())
+    )
     return True
 
 

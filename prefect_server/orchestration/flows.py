@@ -108,12 +108,10 @@ async def create_flow(
     if group is None:
         flow_group_id = uuid.uuid4()
         group_schedule = None
+        settings = _new_group_settings(idempotency_key)
         await session.execute(
             dialect.insert(session, FlowGroup).values(
-                id=flow_group_id,
-                tenant_id=tenant_id,
-                name=group_name,
-                settings=_new_group_settings(idempotency_key),
+                id=flow_group_id, tenant_id=tenant_id, name=group_name, settings=settings
             )
         )
     else:
@@ -161,6 +159,9 @@ async def create_flow(
             description=description,
             schedule=schedule,
             is_schedule_active=False,
+            # The flow-run process reads heartbeat_enabled from flow.settings (client.md
+            # §4.3); a copy of the group's settings makes the group's toggle reach it.
+            settings=settings,
         )
     )
     await _insert_tasks(session, flow_id, tenant_id, tasks)
