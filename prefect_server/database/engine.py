@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 from prefect_server.database import dialect
 from prefect_server.settings import Settings
 
+# Execution option marking a SQLite write transaction (see Database.transaction).
+_IMMEDIATE = "prefect_server_sqlite_immediate"
+
 
 class Database:
     """Engine, session factory and the write discipline for one database.
@@ -74,6 +77,10 @@ class Database:
                 yield session
             return
         async with self._write_lock, self.sessionmaker() as session, session.begin():
+            # IMMEDIATE takes the write lock up front, waiting (busy timeout) for
+            # writers in other processes; a deferred transaction that reads first
+            # and writes later fails at once if another process wrote in between.
+            await session.connection(execution_options={_IMMEDIATE: True})
             yield session
 
     async def dispose(self) -> None:
@@ -114,7 +121,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _configure_postgres(engine: AsyncEngine) -> None:
