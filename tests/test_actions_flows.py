@@ -343,3 +343,36 @@ async def test_extra_fields_are_preserved(db, project_id):
     stored = (await _flow(db, flow_id)).serialized_flow
     assert stored["custom"] == {"anything": [1, 2]} and stored["tasks"][0]["extra_key"] == "kept"
     assert (await _flow(db, flow_id)).parameters == []
+
+
+# Input types of spec §2.3 / client.md §4.1 that this part of the API serves, as SDL.
+EXPECTED_INPUTS = {
+    "create_tenant_input": "name: String! slug: String!",
+    "create_project_input": "tenant_id: UUID! name: String! description: String",
+    "delete_project_input": "project_id: UUID!",
+    "create_flow_input": "serialized_flow: JSON! project_id: UUID! version_group_id: String "
+    "set_schedule_active: Boolean description: String idempotency_key: String",
+    "create_flow_from_compressed_string_input": "serialized_flow: String! project_id: UUID! "
+    "version_group_id: String set_schedule_active: Boolean description: String "
+    "idempotency_key: String",
+    "register_tasks_input": "flow_id: UUID! serialized_tasks: JSON!",
+    "register_edges_input": "flow_id: UUID! serialized_edges: JSON!",
+    "set_schedule_active_input": "flow_id: UUID!",
+    "register_agent_input": "type: String! tenant_id: UUID labels: [String!] "
+    "agent_config_id: UUID name: String",
+    "set_flow_group_schedule_input": "flow_group_id: UUID! cron_clocks: [cron_clock_input!] "
+    "interval_clocks: [interval_clock_input!] timezone: String",
+    "cron_clock_input": "cron: String! parameter_defaults: JSON",
+    "interval_clock_input": "interval: Int! parameter_defaults: JSON",
+    "delete_tenant_input": "tenant_id: UUID! confirm: Boolean!",
+}
+
+
+def test_input_types_match_the_wire_contract():
+    from prefect_server.graphql.schema import build_schema
+
+    sdl = str(build_schema())
+    for name, fields in EXPECTED_INPUTS.items():
+        start = sdl.index(f"input {name} {{")
+        body = sdl[start : sdl.index("}", start)].split("{", 1)[1]
+        assert " ".join(body.replace(" = null", "").split()) == fields, name
