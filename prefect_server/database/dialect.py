@@ -265,21 +265,26 @@ def _sqlite_element_within(each: Any, value: Any) -> ColumnElement[bool]:
     return _sqlite_scalar_match(each.c.type, each.c.atom, value)
 
 
+def _jsonb(value: Any) -> Any:
+    # A bound jsonb parameter; the driver encodes it once (a cast of json text would encode twice).
+    return literal(value, postgresql.JSONB)
+
+
 def json_contains(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return column.op("@>")(cast(json.dumps(value), postgresql.JSONB))  # type: ignore[no-any-return]
+        return column.op("@>")(_jsonb(value))  # type: ignore[no-any-return]
     return _sqlite_contains(column, "$", value)
 
 
 def json_contained_in(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return column.op("<@")(cast(json.dumps(value), postgresql.JSONB))  # type: ignore[no-any-return]
+        return column.op("<@")(_jsonb(value))  # type: ignore[no-any-return]
     return _sqlite_contained_in(column, "$", value)
 
 
 def json_equals(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
     if dialect == "postgresql":
-        return column.op("=")(cast(json.dumps(value), postgresql.JSONB))  # type: ignore[no-any-return]
+        return column.op("=")(_jsonb(value))  # type: ignore[no-any-return]
     # Equal jsonb values contain each other (key order and spacing do not matter).
     if isinstance(value, dict | list):
         return and_(_sqlite_contains(column, "$", value), _sqlite_contained_in(column, "$", value))

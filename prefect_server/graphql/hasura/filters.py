@@ -54,9 +54,11 @@ def _key_condition(
     if key == "_or":
         items = value if isinstance(value, list) else [value]
         found = [where_clause(table, alias, item, dialect) for item in items]
+        if not found:
+            return false()
         if any(c is None for c in found):
             # One collapsed (TRUE) alternative makes the whole disjunction TRUE.
-            return None if found else false()
+            return None
         return or_(*found)  # type: ignore[arg-type]
     if key == "_not":
         inner = where_clause(table, alias, value, dialect)
