@@ -25,7 +25,7 @@ logger = logging.getLogger("prefect_server")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    schema = build_schema(depth_limit=settings.query_depth_limit)
+    schema = build_schema(depth_limit=settings.query_depth_limit, checked_by_transport=True)
     endpoint = GraphQLEndpoint(
         schema, DocumentChecker(schema, settings.query_depth_limit), settings.max_request_body_bytes
     )
