@@ -116,3 +116,15 @@ def test_plugin_fixture_in_a_users_project(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "2 passed" in completed.stdout
+
+
+def test_a_configured_database_in_the_environment_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Were it used, the server could not start: nothing listens on port 1.
+    monkeypatch.setenv(
+        "PREFECT_SERVER__DATABASE__CONNECTION_URL", "postgresql://x@127.0.0.1:1/prod"
+    )
+    with running_server() as server:
+        assert server.database_url.startswith("sqlite+aiosqlite:///")
+        assert _hello(server.url) == "SERVER"

@@ -2,12 +2,13 @@
 
     from prefect_server.testing import running_server
 
-    with running_server() as url:      # fresh temporary SQLite database
-        ...                            # point PREFECT__CLOUD__API at url
+    with running_server() as server:   # fresh temporary SQLite database
+        ...                            # point PREFECT__CLOUD__API at server.url
 
 Pass ``database_url=`` to use another database (it is migrated first), and
-``settings=`` for any other setting. The pytest plugin offers the same as the
-``prefect_server`` fixture.
+``settings=`` for any other setting. ``PREFECT_SERVER__DATABASE__CONNECTION_URL`` in
+the environment is ignored here: tests never write to a configured database. The
+pytest plugin offers the same as the ``prefect_server`` fixture.
 """
 
 from __future__ import annotations
@@ -69,11 +70,12 @@ def running_server(
 
     with tempfile.TemporaryDirectory(prefix="prefect-server-") as home:
         base = settings or load_settings()
+        # Only an explicit choice reaches a real database: a connection URL in the
+        # environment (perhaps production's) must not receive test data.
+        explicit = settings.database.connection_url if settings else ""
         db = dataclasses.replace(
             base.database,
-            connection_url=database_url
-            or base.database.connection_url
-            or f"sqlite:///{Path(home) / 'test.db'}",
+            connection_url=database_url or explicit or f"sqlite:///{Path(home) / 'test.db'}",
         )
         port = free_port()
         effective = base.replace(
