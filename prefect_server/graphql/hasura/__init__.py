@@ -33,7 +33,9 @@ def _rows_field(table: TableInfo, name: str, function: str | None = None) -> Any
         arguments.insert(0, ("args", ref(f"{name}_args")))
 
     async def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> list[Record]:
-        selection = make_selection(table, kwargs, function_args=_function_args(function, kwargs))
+        selection = make_selection(
+            table, info, kwargs, function_args=_function_args(function, kwargs)
+        )
         return await Loaders.of(info).rows(selection, requested_columns(info, table))
 
     return strawberry.field(
@@ -47,7 +49,9 @@ def _aggregate_field(table: TableInfo, name: str, function: str | None = None) -
         arguments.insert(0, ("args", ref(f"{name.removesuffix('_aggregate')}_args")))
 
     def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> AggregateSource:
-        selection = make_selection(table, kwargs, function_args=_function_args(function, kwargs))
+        selection = make_selection(
+            table, info, kwargs, function_args=_function_args(function, kwargs)
+        )
         return AggregateSource(selection)
 
     return strawberry.field(

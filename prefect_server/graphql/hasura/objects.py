@@ -20,6 +20,7 @@ from prefect_server.graphql.hasura.runtime import (
     ROOT,
     Loaders,
     Record,
+    ordered_argument,
     plain,
     requested_columns,
 )
@@ -66,7 +67,7 @@ def with_arguments(func: Callable[..., Any], arguments: list[tuple[str, Any]]) -
     return func
 
 
-def make_selection(table: TableInfo, kwargs: dict[str, Any], **extra: Any) -> Selection:
+def make_selection(table: TableInfo, info: Any, kwargs: dict[str, Any], **extra: Any) -> Selection:
     def integer(name: str) -> int | None:
         value = kwargs.get(name, strawberry.UNSET)
         return None if value is strawberry.UNSET else value
@@ -75,7 +76,7 @@ def make_selection(table: TableInfo, kwargs: dict[str, Any], **extra: Any) -> Se
     return Selection(
         table=table,
         where=plain(kwargs.get("where", strawberry.UNSET)),
-        order_by=plain(kwargs.get("order_by", strawberry.UNSET)),
+        order_by=ordered_argument(info, "order_by", kwargs.get("order_by", strawberry.UNSET)),
         limit=integer("limit"),
         offset=integer("offset"),
         distinct_on=tuple(distinct if isinstance(distinct, list) else [distinct]),
@@ -105,7 +106,7 @@ def _array_relationship(rel: Relationship) -> Any:
     target = tables()[rel.target]
 
     async def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> list[Record]:
-        selection = make_selection(target, kwargs, remote=rel.remote)
+        selection = make_selection(target, info, kwargs, remote=rel.remote)
         columns = requested_columns(info, target)
         return await Loaders.of(info).rows(selection, columns, getattr(root, rel.local))
 
@@ -117,7 +118,7 @@ def _array_aggregate(rel: Relationship) -> Any:
     target = tables()[rel.target]
 
     def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> AggregateSource:
-        selection = make_selection(target, kwargs, remote=rel.remote)
+        selection = make_selection(target, info, kwargs, remote=rel.remote)
         return AggregateSource(selection, getattr(root, rel.local))
 
     resolver = with_arguments(resolve, list_arguments(rel.target))

@@ -40,6 +40,8 @@ def plain(value: Any) -> Any:
         return None
     if isinstance(value, list):
         return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, enum.Enum):
         return value.value
     definition = getattr(value, "__strawberry_definition__", None)
@@ -52,6 +54,22 @@ def plain(value: Any) -> Any:
             out[f.graphql_name or f.python_name] = plain(item)
         return out
     return value
+
+
+def ordered_argument(info: Any, name: str, coerced: Any) -> Any:
+    """An argument in the key order the client wrote it.
+
+    GraphQL coercion rebuilds input objects in the type's field order, but
+    ``order_by: {state: asc, version: desc}`` sorts by state first: the written
+    order is the meaning. Literals are read from the document; a whole variable
+    keeps its coerced order (the UI only sends single-key objects there).
+    """
+    from graphql import VariableNode, value_from_ast_untyped
+
+    for node in info._raw_info.field_nodes[0].arguments or ():
+        if node.name.value == name and not isinstance(node.value, VariableNode):
+            return plain(value_from_ast_untyped(node.value, info._raw_info.variable_values))
+    return plain(coerced)
 
 
 def selection_key(selection: Selection) -> tuple[Any, ...]:
