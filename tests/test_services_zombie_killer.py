@@ -12,7 +12,7 @@ from towel_util import age_heartbeat, make_flow, make_run, set_task_state
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, Log, TaskRun, TaskRunState
-from prefect_server.services import zombie_killer
+from prefect_server.services import heartbeats, zombie_killer
 from prefect_server.settings import Settings
 
 STALE = 3600  # seconds; the default timeout is 600
@@ -179,7 +179,8 @@ async def test_every_stale_task_run_is_handled_across_pages(
     import pytest
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
-    monkeypatch.setattr(zombie_killer, "BATCH_SIZE", 2)
+    monkeypatch.setattr(zombie_killer, "BATCH_SIZE", 3)
+    monkeypatch.setattr(heartbeats, "CHUNK_SIZE", 2)
     flow_id = await make_flow(db, tasks=5)
     run_id = await make_run(db, flow_id, "Running")
     async with db.session() as session:

@@ -257,16 +257,18 @@ async def _insert_runs(
     now: dt.datetime,
 ) -> list[tuple[dict[str, Any], ParsedState]]:
     """Insert the runs that do not exist yet with their state and task runs; those created."""
-    created: list[tuple[dict[str, Any], ParsedState]] = []
-    for chunk in _chunks(rows):
-        stmt = (
-            dialect.insert(session, FlowRun)
-            .values([row for row, _ in chunk])
-            .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
-            .returning(FlowRun.id)
-        )
-        new_ids = set((await session.scalars(stmt)).all())
-        created.extend(item for item in chunk if item[0]["id"] in new_ids)
+    # Core executemany: SQLAlchemy sends "insertmanyvalues" batches from one cached compiled
+    # statement, where a multi-row .values() would be compiled anew for every page.
+    stmt = (
+        dialect.insert(session, FlowRun.__table__)
+        .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
+        .returning(FlowRun.__table__.c.id)
+    )
+    new_ids: set[uuid.UUID] = set()
+    if rows:
+        result = await session.execute(stmt, [row for row, _ in rows])
+        new_ids.update(result.scalars())
+    created = [item for item in rows if item[0]["id"] in new_ids]
     if not created:
         return created
     states = []
@@ -274,8 +276,7 @@ async def _insert_runs(
         state_row = _state_row(state, 1, now, row["tenant_id"])
         state_row["flow_run_id"] = row["id"]
         states.append(state_row)
-    for chunk in _chunks(states):
-        await session.execute(insert(FlowRunState), chunk)
+    await session.execute(insert(FlowRunState.__table__), states)
     await _insert_task_runs(session, [row for row, _ in created], now)
     await _notify_hooks(session, created)
     return created
@@ -309,10 +310,9 @@ async def _insert_task_runs(
                 )
             )
             task_states.append(_created_state(task_run_id, run["tenant_id"], now, TASK_RUN_CREATED))
-    for chunk in _chunks(task_runs):
-        await session.execute(insert(TaskRun), chunk)
-    for chunk in _chunks(task_states):
-        await session.execute(insert(TaskRunState), chunk)
+    if task_runs:
+        await session.execute(insert(TaskRun.__table__), task_runs)
+        await session.execute(insert(TaskRunState.__table__), task_states)
 
 
 async def _notify_hooks(

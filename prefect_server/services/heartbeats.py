@@ -1,10 +1,10 @@
 """What lazarus and the zombie killer share: the stale-heartbeat cutoff, the flow-group
-opt-outs, the run-log entries they write, and paging through candidates."""
+opt-outs, the run-log entries they write, and working through candidates in chunks."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -16,6 +16,12 @@ from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowGroup
 from prefect_server.orchestration import logs
 from prefect_server.orchestration.states import utcnow
+
+logger = logging.getLogger("prefect-server.services")
+
+# Runs handled per transaction: commits (a WAL flush each on PostgreSQL) are shared by
+# this many runs, while the row locks taken for a chunk are held only briefly.
+CHUNK_SIZE = 100
 
 
 def cutoff(timeout_seconds: float) -> dt.datetime:
@@ -31,43 +37,39 @@ def not_disabled(session: AsyncSession, *flags: str) -> list[ColumnElement[bool]
     ]
 
 
-async def write_log(
-    session: AsyncSession,
-    *,
-    name: str,
-    level: str,
-    message: str,
-    flow_run_id: uuid.UUID,
-    task_run_id: uuid.UUID | None = None,
-) -> None:
-    """One run log, written in the transaction of the state change it explains."""
-    await logs.write_run_logs(
-        session,
-        [
-            {
-                "flow_run_id": flow_run_id,
-                "task_run_id": task_run_id,
-                "name": name,
-                "level": level,
-                "message": message,
-                "timestamp": utcnow().isoformat(),
-            }
-        ],
-    )
+def log_entry(
+    name: str, level: str, message: str, flow_run_id: Any, task_run_id: Any = None
+) -> dict[str, Any]:
+    return {
+        "flow_run_id": flow_run_id,
+        "task_run_id": task_run_id,
+        "name": name,
+        "level": level,
+        "message": message,
+        "timestamp": utcnow().isoformat(),
+    }
 
 
-async def for_each_candidate(
+async def write_logs(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """The run logs explaining a chunk's state changes, in the same transaction."""
+    if entries:
+        await logs.write_run_logs(session, entries)
+
+
+async def for_each_chunk(
     db: Database,
     query: Callable[[AsyncSession], Select[Any]],
-    handle: Callable[[AsyncSession, Any], Awaitable[bool]],
+    handle: Callable[[AsyncSession, Sequence[Any]], Awaitable[int]],
     *,
     batch_size: int,
 ) -> int:
-    """Page through ``query`` (bounded by ``batch_size``) and ``handle`` each row in a
-    transaction of its own; returns how many rows ``handle`` reported as handled.
+    """Page through ``query`` (at most ``batch_size`` rows a page) and ``handle`` the rows
+    in chunks, one transaction each; returns the sum of what ``handle`` reported.
 
+    ``handle`` re-checks its rows under their row locks, so a stale page does no harm.
     Handled rows leave the candidate set, so the query is simply asked again; rows seen
-    before are not handled twice in one pass, and a page that brings nothing new ends it.
+    before are not handled twice in one pass, and a page with nothing new ends it. A
+    chunk that fails is retried row by row, so one bad run cannot hold up the others.
     """
     seen: set[Any] = set()
     handled = 0
@@ -75,12 +77,26 @@ async def for_each_candidate(
         async with db.session() as session:
             rows: Sequence[Any] = (await session.execute(query(session).limit(batch_size))).all()
         fresh = [row for row in rows if row.id not in seen]
-        if not fresh:
+        seen.update(row.id for row in fresh)
+        for start in range(0, len(fresh), CHUNK_SIZE):
+            handled += await _handle_chunk(db, handle, fresh[start : start + CHUNK_SIZE])
+        if not fresh or len(rows) < batch_size:
             return handled
-        for row in fresh:
-            seen.add(row.id)
-            async with db.transaction() as session:
-                if await handle(session, row):
-                    handled += 1
-        if len(rows) < batch_size:
-            return handled
+
+
+async def _handle_chunk(
+    db: Database,
+    handle: Callable[[AsyncSession, Sequence[Any]], Awaitable[int]],
+    chunk: Sequence[Any],
+) -> int:
+    try:
+        async with db.transaction() as session:
+            return await handle(session, chunk)
+    except Exception:
+        if len(chunk) == 1:
+            logger.exception("Could not handle run %s.", chunk[0].id)
+            return 0
+    handled = 0
+    for row in chunk:
+        handled += await _handle_chunk(db, handle, [row])
+    return handled

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, exists, select, update
@@ -22,7 +23,13 @@ from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, TaskRun
 from prefect_server.orchestration.errors import APIError
 from prefect_server.orchestration.states import set_flow_run_state, utcnow
-from prefect_server.services.heartbeats import cutoff, for_each_candidate, not_disabled, write_log
+from prefect_server.services.heartbeats import (
+    cutoff,
+    for_each_chunk,
+    log_entry,
+    not_disabled,
+    write_logs,
+)
 from prefect_server.settings import Settings
 
 logger = logging.getLogger("prefect-server.Lazarus")
@@ -32,6 +39,7 @@ RESURRECTABLE_STATES = ("Running", "Submitted")
 # A task run in one of these is still (or about to be) worked on by the flow-run process.
 ACTIVE_TASK_RUN_STATES = ("Scheduled", "Paused", "Resume", "Retrying", "Running", "Cancelling")
 RESCHEDULED_MESSAGE = "Rescheduled by a Lazarus process."
+LOG_NAME = "prefect-server.Lazarus.FlowRun"
 
 
 async def run_once(db: Database, settings: Settings) -> int:
@@ -39,10 +47,10 @@ async def run_once(db: Database, settings: Settings) -> int:
     config = settings.services.lazarus
     stale = cutoff(config.heartbeat_timeout_seconds)
     limit = config.resurrection_attempt_limit
-    rescheduled = await for_each_candidate(
+    rescheduled = await for_each_chunk(
         db,
         lambda session: _candidates(session, stale),
-        lambda session, row: _resurrect(session, row, stale, limit),
+        lambda session, rows: _resurrect(session, rows, stale, limit),
         batch_size=BATCH_SIZE,
     )
     if rescheduled:
@@ -54,13 +62,6 @@ def _no_active_task_run() -> Any:
     return ~exists().where(
         TaskRun.flow_run_id == FlowRun.id, TaskRun.state.in_(ACTIVE_TASK_RUN_STATES)
     )
-
-
-async def _has_active_task_run(session: AsyncSession, flow_run_id: Any) -> bool:
-    active = select(TaskRun.id).where(
-        TaskRun.flow_run_id == flow_run_id, TaskRun.state.in_(ACTIVE_TASK_RUN_STATES)
-    )
-    return await session.scalar(active.limit(1)) is not None
 
 
 def _candidates(session: AsyncSession, stale: dt.datetime) -> Select[Any]:
@@ -78,50 +79,48 @@ def _candidates(session: AsyncSession, stale: dt.datetime) -> Select[Any]:
     )
 
 
-async def _resurrect(session: AsyncSession, candidate: Any, stale: dt.datetime, limit: int) -> bool:
-    locked = dialect.for_update(
+async def _resurrect(
+    session: AsyncSession, rows: Sequence[Any], stale: dt.datetime, limit: int
+) -> int:
+    still_dead = dialect.for_update(
         session,
-        select(FlowRun.state, FlowRun.heartbeat, FlowRun.times_resurrected).where(
-            FlowRun.id == candidate.id
+        select(FlowRun.id, FlowRun.times_resurrected).where(
+            FlowRun.id.in_([row.id for row in rows]),
+            FlowRun.state.in_(RESURRECTABLE_STATES),
+            FlowRun.heartbeat <= stale,
+            _no_active_task_run(),
         ),
     )
-    run = (await session.execute(locked)).one_or_none()
-    if (
-        run is None
-        or run.state not in RESURRECTABLE_STATES
-        or run.heartbeat is None
-        or run.heartbeat > stale
-        or await _has_active_task_run(session, candidate.id)
-    ):
-        return False
-    attempts = run.times_resurrected or 0
-    if attempts < limit:
-        state = {
-            "type": "Scheduled",
-            "message": RESCHEDULED_MESSAGE,
-            "start_time": utcnow().isoformat(),
-        }
-        level, message = "INFO", f"{RESCHEDULED_MESSAGE} This is attempt {attempts + 1}."
-    else:
-        message = (
-            f"A Lazarus process attempted to reschedule this run {limit} times without success. "
-            "Marking as failed."
-        )
-        state, level = {"type": "Failed", "message": message}, "ERROR"
-    try:
-        await set_flow_run_state(session, candidate.id, state)
-    except APIError as exc:
-        logger.error("Could not update flow run %s: %s", candidate.id, exc)
-        return False
-    if level == "INFO":
-        await session.execute(
-            update(FlowRun).where(FlowRun.id == candidate.id).values(times_resurrected=attempts + 1)
-        )
-    await write_log(
-        session,
-        name="prefect-server.Lazarus.FlowRun",
-        level=level,
-        message=message,
-        flow_run_id=candidate.id,
+    failed_message = (
+        f"A Lazarus process attempted to reschedule this run {limit} times without success. "
+        "Marking as failed."
     )
-    return level == "INFO"
+    entries = []
+    rescheduled = 0
+    for run_id, times_resurrected in (await session.execute(still_dead)).all():
+        attempts = times_resurrected or 0
+        if attempts < limit:
+            state = {
+                "type": "Scheduled",
+                "message": RESCHEDULED_MESSAGE,
+                "start_time": utcnow().isoformat(),
+            }
+            entry = log_entry(
+                LOG_NAME, "INFO", f"{RESCHEDULED_MESSAGE} This is attempt {attempts + 1}.", run_id
+            )
+        else:
+            state = {"type": "Failed", "message": failed_message}
+            entry = log_entry(LOG_NAME, "ERROR", failed_message, run_id)
+        try:
+            await set_flow_run_state(session, run_id, state)
+        except APIError as exc:
+            logger.error("Could not update flow run %s: %s", run_id, exc)
+            continue
+        if state["type"] == "Scheduled":
+            await session.execute(
+                update(FlowRun).where(FlowRun.id == run_id).values(times_resurrected=attempts + 1)
+            )
+            rescheduled += 1
+        entries.append(entry)
+    await write_logs(session, entries)
+    return rescheduled
