@@ -168,8 +168,8 @@ def aggregate_statement(
     sub = rows_statement(selection, dialect, columns, keys).subquery()
     outputs = [_measure(m, sub, dialect).label(m.label) for m in measures]
     if selection.remote is None:
-        return select(*outputs)
-    return select(sub.c[PARENT], *outputs).group_by(sub.c[PARENT])
+        return select(*outputs).select_from(sub)
+    return select(sub.c[PARENT], *outputs).select_from(sub).group_by(sub.c[PARENT])
 
 
 def _any_column(table: TableInfo) -> list[str]:
