@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pendulum
-from croniter import croniter
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +16,7 @@ from prefect_server.database.models import Flow, FlowGroup, utcnow
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.flows import delete_auto_scheduled_runs
 from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.schedules import validate_clock
 
 # ``disable_heartbeat`` is what Prefect Cloud's UI reads; Server 1 kept both keys in step.
 HEARTBEAT_ON = {"disable_heartbeat": False, "heartbeat_enabled": True}
@@ -100,23 +100,12 @@ async def set_run_config(session: AsyncSession, flow_group_id: Any, run_config: 
     return await _set(session, flow_group_id, {"run_config": run_config})
 
 
-def _clock_error(clock: dict[str, Any]) -> ValidationFailed:
-    return ValidationFailed(f"Invalid clock provided for schedule: {clock}")
-
-
 def _check_clock(clock: dict[str, Any]) -> None:
-    """What Core's ClockSchema would refuse, checked without importing Core."""
-    defaults = clock.get("parameter_defaults")
-    if defaults is not None and not isinstance(defaults, dict):
-        raise _clock_error(clock)
-    if clock["type"] == "CronClock":
-        cron = clock.get("cron")
-        if not isinstance(cron, str) or not croniter.is_valid(cron):
-            raise _clock_error(clock)
-    else:
-        interval = clock.get("interval")
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
-            raise _clock_error(clock)
+    """Refuse what Prefect 1's ClockSchema could not load (and so the scheduler could not run)."""
+    try:
+        validate_clock(clock)
+    except ValueError:
+        raise ValidationFailed(f"Invalid clock provided for schedule: {clock}") from None
 
 
 def build_schedule(
