@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from prefect_server.database import dialect
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
@@ -257,62 +257,102 @@ async def get_or_create_task_run_info(
     map_index = -1 if map_index is None else map_index
     run_id = _uuid(flow_run_id, ValidationFailed("Invalid ID"))
     task = _uuid(task_id, ValidationFailed("Invalid task ID"))
-    key = (TaskRun.flow_run_id == run_id, TaskRun.task_id == task, TaskRun.map_index == map_index)
-    row = (
-        await session.execute(
-            select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(*key)
-        )
-    ).one_or_none()
-    if row is not None:
-        return TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
-    parents = (
-        await session.execute(
-            select(
-                Task.cache_key, Task.flow_id, FlowRun.tenant_id, FlowRun.flow_id.label("run_flow")
-            )
-            .select_from(Task)
-            .outerjoin(FlowRun, FlowRun.id == run_id)
-            .where(Task.id == task)
-        )
-    ).one_or_none()
-    if parents is None:
+    conn = await session.connection()
+    # Un-mapped task runs were created with their flow run, so look first; mapped
+    # children are usually new, so insert first and look only when one exists.
+    if map_index < 0 and (found := await _find_task_run(conn, run_id, task, map_index)):
+        return found
+    if created := await _insert_task_run(session, conn, run_id, task, map_index):
+        return created
+    if found := await _find_task_run(conn, run_id, task, map_index):
+        return found
+    if await conn.scalar(select(Task.id).where(Task.id == task)) is None:
         raise NotFound("Invalid task ID")
-    if parents.run_flow is None:
-        raise NotFound("Invalid ID")
+    raise NotFound("Invalid ID")
+
+
+async def _find_task_run(
+    conn: AsyncConnection, run_id: uuid.UUID, task_id: uuid.UUID, map_index: int
+) -> TaskRunInfo | None:
+    row = (
+        await conn.execute(
+            select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(
+                TaskRun.flow_run_id == run_id,
+                TaskRun.task_id == task_id,
+                TaskRun.map_index == map_index,
+            )
+        )
+    ).one_or_none()
+    return (
+        None if row is None else TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
+    )
+
+
+# What Server 1 stored for task runs it created on demand: Core's serialised Pending.
+_PENDING_CREATED = parse_state({"type": "Pending", "message": "Task run created"}).serialized
+_TASK_RUN_COLUMNS = (
+    "id",
+    "tenant_id",
+    "flow_run_id",
+    "task_id",
+    "map_index",
+    "cache_key",
+    "version",
+    "state",
+    "state_timestamp",
+    "state_message",
+    "serialized_state",
+    "created",
+    "updated",
+)
+
+
+async def _insert_task_run(
+    session: AsyncSession,
+    conn: AsyncConnection,
+    run_id: uuid.UUID,
+    task_id: uuid.UUID,
+    map_index: int,
+) -> TaskRunInfo | None:
+    """Insert the task run in one statement (tenant and cache key read by the database);
+    None when it already exists or the flow run or task does not."""
     now = utcnow()
-    pending = parse_state({"type": "Pending", "message": "Task run created"}).serialized
     task_run_id = uuid.uuid4()
+    columns = TaskRun.__table__.c
+    source = (
+        select(
+            literal(task_run_id, columns.id.type),
+            FlowRun.tenant_id,
+            FlowRun.id,
+            Task.id,
+            literal(map_index),
+            Task.cache_key,
+            literal(1),
+            literal("Pending"),
+            literal(now, columns.state_timestamp.type),
+            literal("Task run created"),
+            literal(_PENDING_CREATED, columns.serialized_state.type),
+            literal(now, columns.created.type),
+            literal(now, columns.updated.type),
+        )
+        .select_from(Task)
+        .join(FlowRun, FlowRun.id == run_id)
+        # SQLite needs a WHERE here to tell the upsert's ON from the join's.
+        .where(Task.id == task_id)
+    )
     stmt = (
         dialect.insert(session, TaskRun)
-        .values(
-            _new_task_run(
-                task_run_id,
-                run_id,
-                task,
-                map_index,
-                parents.cache_key,
-                parents.tenant_id,
-                now,
-                pending,
-            )
-        )
+        .from_select(list(_TASK_RUN_COLUMNS), source)
         .on_conflict_do_nothing(index_elements=["flow_run_id", "task_id", "map_index"])
-        .returning(TaskRun.id)
+        .returning(TaskRun.tenant_id)
     )
-    if (await session.execute(stmt)).scalar() is None:
-        # Another request created it between our read and our insert.
-        row = (
-            await session.execute(
-                select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(
-                    *key
-                )
-            )
-        ).one()
-        return TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
-    await session.execute(
-        insert(TaskRunState), [_created_state(task_run_id, parents.tenant_id, now, pending)]
+    created = (await conn.execute(stmt)).one_or_none()
+    if created is None:
+        return None
+    await conn.execute(
+        insert(TaskRunState), _created_state(task_run_id, created.tenant_id, now, _PENDING_CREATED)
     )
-    return TaskRunInfo(task_run_id, 0, "Pending", pending)
+    return TaskRunInfo(task_run_id, 0, "Pending", _PENDING_CREATED)
 
 
 async def get_or_create_task_run(

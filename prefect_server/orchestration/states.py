@@ -157,8 +157,9 @@ async def set_flow_run_state(
             values["agent_id"] = agent
     state_row = _state_row(parsed, version, now, row.tenant_id)
     state_row["flow_run_id"] = run_id
-    await session.execute(insert(FlowRunState), [state_row])
-    await session.execute(update(FlowRun).where(FlowRun.id == run_id).values(values))
+    conn = await session.connection()
+    await conn.execute(insert(FlowRunState), state_row)
+    await conn.execute(update(FlowRun).where(FlowRun.id == run_id).values(values))
     await cloud_hooks.flow_run_state_changed(
         session,
         flow_run_id=run_id,
@@ -181,6 +182,8 @@ async def set_task_run_state(
     now = utcnow()
     parsed = _as_state(state, now)
     run_id = _uuid(task_run_id)
+    # One round trip: the locked task run and its flow run's state (not locked).
+    flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id).scalar_subquery()
     stmt = select(
         TaskRun.version,
         TaskRun.serialized_state,
@@ -188,21 +191,17 @@ async def set_task_run_state(
         TaskRun.end_time,
         TaskRun.tenant_id,
         TaskRun.flow_run_id,
+        flow_state.label("flow_run_state"),
     ).where(TaskRun.id == run_id)
-    row = (
-        (await session.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
-    )
+    conn = await session.connection()
+    row = (await conn.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
     if row is None:
         raise StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
-    if parsed.type in RUNNING_STATES:
-        flow_state = await session.scalar(
-            select(FlowRun.state).where(FlowRun.id == row.flow_run_id)
+    if parsed.type in RUNNING_STATES and row.flow_run_state != "Running":
+        raise StateUpdateFailed(
+            f"State update failed for task run ID {task_run_id}: provided a running state "
+            f"but associated flow run {row.flow_run_id} is not in a running state."
         )
-        if flow_state != "Running":
-            raise StateUpdateFailed(
-                f"State update failed for task run ID {task_run_id}: provided a running state "
-                f"but associated flow run {row.flow_run_id} is not in a running state."
-            )
     previous_inputs = (row.serialized_state or {}).get("cached_inputs")
     if previous_inputs and not parsed.serialized.get("cached_inputs"):
         parsed = ParsedState(
@@ -219,8 +218,8 @@ async def set_task_run_state(
         values["heartbeat"] = now
     state_row = _state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
-    await session.execute(insert(TaskRunState), [state_row])
-    await session.execute(update(TaskRun).where(TaskRun.id == run_id).values(values))
+    await conn.execute(insert(TaskRunState), state_row)
+    await conn.execute(update(TaskRun).where(TaskRun.id == run_id).values(values))
     return StateWrite(run_id, state_row["id"], version, parsed.type)
 
 
