@@ -135,10 +135,13 @@ def next_events(
     try:
         for checked, candidate in enumerate(_merged(loaded.clocks, start), start=1):
             if loaded.passes(candidate.start_time):
+                # Adjusted in place, as Prefect did: the next merged event is compared
+                # with this adjusted one when dropping duplicates.
+                candidate.start_time = loaded.adjust(candidate.start_time)
                 clock = candidate.clock
                 events.append(
                     Event(
-                        start_time=loaded.adjust(candidate.start_time),
+                        start_time=candidate.start_time,
                         parameter_defaults=dict(clock.parameter_defaults),
                         labels=None if clock.labels is None else list(clock.labels),
                     )
