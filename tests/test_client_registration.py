@@ -149,3 +149,26 @@ def test_prefect_register_cli(client: Client) -> None:
         "total-1",
         "total-2",
     }
+
+
+def test_projects_and_tenants_from_the_cli(client: Client) -> None:
+    created = client.run("-m", "prefect", "create", "project", "cli-proj", "-d", "about")
+    assert "cli-proj created" in created.stdout, created.stdout
+    # A duplicate is a 'Uniqueness violation.', which the client turns into "exists".
+    again = client.run("-m", "prefect", "create", "project", "cli-proj", "--skip-if-exists")
+    assert "cli-proj" in again.stdout, again.stdout
+    projects = client.query(
+        'query { project(where: {name: {_eq: "cli-proj"}}) { id description } }'
+    )
+    assert [p["description"] for p in projects["project"]] == ["about"]
+    deleted = client.run("-m", "prefect", "delete", "project", "cli-proj")
+    assert "cli-proj deleted" in deleted.stdout, deleted.stdout
+    assert (
+        client.query('query { project(where: {name: {_eq: "cli-proj"}}) { id } }')["project"] == []
+    )
+
+    tenant = client.run("-m", "prefect", "server", "create-tenant", "--name", "Second Team")
+    assert tenant.returncode == 0
+    slugs = [t["slug"] for t in client.query("query { tenant { slug } }")["tenant"]]
+    # The default tenant stays first: clients take tenant[0].
+    assert slugs[0] == "default" and "second-team" in slugs
