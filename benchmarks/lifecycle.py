@@ -224,8 +224,10 @@ async def run_load(url: str, clients: int, seconds: float, warmup: float) -> dic
         await asyncio.sleep(warmup)
         measuring = True
         began = time.perf_counter()
+        cpu_began = time.process_time()
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - began
+        client_cpu = time.process_time() - cpu_began
     latencies.sort()
     return {
         "clients": clients,
@@ -236,6 +238,8 @@ async def run_load(url: str, clients: int, seconds: float, warmup: float) -> dic
         "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1)
         if latencies
         else None,
+        "load_generator_cpu_share": round(client_cpu / elapsed, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "errors": len(errors),
         "first_errors": errors[:3],
     }
