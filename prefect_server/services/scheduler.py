@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -16,19 +17,34 @@ logger = logging.getLogger("prefect-server.Scheduler")
 
 # Flows per page: one transaction and a few multi-row statements each.
 PAGE_SIZE = 500
+CONCURRENT_PAGES = 2
 
 
 async def run_once(db: Database, settings: Settings) -> int:
     """One pass over all active, unarchived flows; returns how many runs it created."""
     max_runs = settings.services.scheduler.max_scheduled_runs_per_flow
-    created = 0
+    # Two pages in flight: the database inserts one while Python plans the next.
+    slots = asyncio.Semaphore(CONCURRENT_PAGES)
+
+    async def schedule(page: list[uuid.UUID]) -> int:
+        try:
+            return await _schedule_page(db, page, max_runs)
+        finally:
+            slots.release()
+
+    pending: list[asyncio.Task[int]] = []
     after: uuid.UUID | None = None
-    while True:
-        page = await _page(db, after)
-        if not page:
-            break
-        created += await _schedule_page(db, page, max_runs)
-        after = page[-1]
+    try:
+        while True:
+            await slots.acquire()
+            page = await _page(db, after)
+            if not page:
+                slots.release()
+                break
+            pending.append(asyncio.ensure_future(schedule(page)))
+            after = page[-1]
+    finally:
+        created = sum(await asyncio.gather(*pending))
     logger.info("Scheduled %d flow runs.", created)
     return created
 
