@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowGroup, FlowRun, FlowRunState, TaskRun, TaskRunState
-from prefect_server.orchestration import runs
+from prefect_server.orchestration import runs, task_runs
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 
 import factories
@@ -242,7 +242,7 @@ async def test_concurrent_get_or_create_makes_one_child(db: Database, flow_id: u
 
     async def call() -> uuid.UUID:
         async with db.transaction() as session:
-            return (await runs.get_or_create_task_run_info(session, run_id, task_id, 7)).id
+            return (await task_runs.get_or_create_task_run_info(session, run_id, task_id, 7)).id
 
     assert len(set(await asyncio.gather(*(call() for _ in range(6))))) == 1
     assert await count(db, TaskRun, TaskRun.map_index == 7) == 1
@@ -355,7 +355,7 @@ async def test_mapped_children(gql: Any, db: Database, flow_id: uuid.UUID) -> No
     for index in range(3):
         async with db.transaction() as session:
             children.append(
-                (await runs.get_or_create_task_run_info(session, run_id, task_id, index)).id
+                (await task_runs.get_or_create_task_run_info(session, run_id, task_id, index)).id
             )
     for child in children:
         await factories.set_task_run_state(db, child, {"type": "Running"})

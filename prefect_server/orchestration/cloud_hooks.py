@@ -10,24 +10,19 @@ neither slow nor fail the state write (errors are only logged).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 import uuid
 from typing import Any
 
-import httpx
-from sqlalchemy import delete, event, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from prefect_server.database.models import CloudHook, Flow, FlowRun, Message, Tenant
+from prefect_server.orchestration import hook_delivery
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import STATE_TYPES
 from prefect_server.settings import HooksSettings, Settings
-
-logger = logging.getLogger("prefect_server.cloud_hooks")
 
 HOOK_TYPES = ("WEBHOOK", "SLACK_WEBHOOK", "TWILIO", "PAGERDUTY", "PREFECT_MESSAGE")
 ALL_STATES = frozenset(name.upper() for name in STATE_TYPES)
@@ -45,7 +40,6 @@ TEST_STATES = {
     "SUCCESS": {"type": "Success", "message": "Test success state"},
     "FAILED": {"type": "Failed", "message": "Test failed state"},
 }
-_PENDING = "prefect_server.pending_hooks"
 
 
 def _uuid(value: Any, error: str) -> uuid.UUID:
@@ -55,10 +49,6 @@ def _uuid(value: Any, error: str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise ValidationFailed(error) from None
-
-
-# Background sends, referenced until done so the loop does not drop them.
-_tasks: set[asyncio.Task[None]] = set()
 
 
 def validate_config(hook_type: str, config: dict[str, Any] | None) -> dict[str, Any]:
@@ -164,7 +154,14 @@ async def flow_run_state_changed(
         if hook.type == "PREFECT_MESSAGE":
             await _insert_message(session, tenant_id, hook_event)
         else:
-            _send_after_commit(session, hook.type, hook.config or {}, hook_event)
+            hook_delivery.send_after_commit(
+                session,
+                hook.type,
+                hook.config or {},
+                hook_event,
+                _hooks_settings(session),
+                _api_url(session, None),
+            )
 
 
 async def test_cloud_hook(
@@ -200,7 +197,7 @@ async def test_cloud_hook(
         await _insert_message(session, hook.tenant_id, hook_event)
         return
     hooks_settings = settings.hooks if settings else _hooks_settings(session)
-    await send(
+    await hook_delivery.send(
         hook.type, hook.config or {}, hook_event, hooks_settings, _api_url(session, settings)
     )
 
@@ -301,19 +298,10 @@ async def _insert_message(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
             type="CLOUD_HOOK",
-            text=_summary(hook_event),
+            text=hook_delivery.summary(hook_event),
             content={"event": hook_event, "type": "CLOUD_HOOK"},
         )
     )
-
-
-def _summary(hook_event: dict[str, Any]) -> str:
-    state = hook_event["state"]
-    text = (
-        f"Flow run {hook_event['flow_run']['name']} of flow {hook_event['flow']['name']} "
-        f"entered state {state['state']}"
-    )
-    return f"{text}: {state['message']}" if state["message"] else text
 
 
 def _hooks_settings(session: AsyncSession) -> HooksSettings:
@@ -324,138 +312,3 @@ def _hooks_settings(session: AsyncSession) -> HooksSettings:
 def _api_url(session: AsyncSession, settings: Settings | None) -> str:
     settings = settings or session.info.get("settings")
     return settings.api_url if isinstance(settings, Settings) else Settings().api_url
-
-
-def _send_after_commit(
-    session: AsyncSession, hook_type: str, config: dict[str, Any], hook_event: dict[str, Any]
-) -> None:
-    pending: list[tuple[str, dict[str, Any], dict[str, Any]]] | None = session.info.get(_PENDING)
-    if pending is None:
-        pending = session.info[_PENDING] = []
-        hooks_settings = _hooks_settings(session)
-        api_url = _api_url(session, None)
-
-        def after_commit(sync_session: Session) -> None:
-            items = sync_session.info.pop(_PENDING, [])
-            if items:
-                task = asyncio.get_running_loop().create_task(
-                    _send_all(items, hooks_settings, api_url)
-                )
-                _tasks.add(task)
-                task.add_done_callback(_tasks.discard)
-
-        def after_rollback(sync_session: Session) -> None:
-            sync_session.info.pop(_PENDING, None)
-
-        event.listen(session.sync_session, "after_commit", after_commit, once=True)
-        event.listen(session.sync_session, "after_rollback", after_rollback, once=True)
-    pending.append((hook_type, config, hook_event))
-
-
-async def _send_all(
-    items: list[tuple[str, dict[str, Any], dict[str, Any]]],
-    hooks_settings: HooksSettings,
-    api_url: str,
-) -> None:
-    for hook_type, config, hook_event in items:
-        try:
-            await send(hook_type, config, hook_event, hooks_settings, api_url)
-        except Exception as exc:
-            logger.warning(
-                "Cloud hook %s for event %s failed: %s", hook_type, hook_event["id"], exc
-            )
-
-
-async def send(
-    hook_type: str,
-    config: dict[str, Any],
-    hook_event: dict[str, Any],
-    hooks_settings: HooksSettings,
-    api_url: str,
-) -> None:
-    """Deliver one event to one hook; raises on any transport or HTTP error."""
-    requests = requests_for(hook_type, config, hook_event, hooks_settings, api_url)
-    async with httpx.AsyncClient(timeout=hooks_settings.timeout_seconds) as client:
-        for request in requests:
-            response = await client.request(**request)
-            response.raise_for_status()
-
-
-def _rebase(url: str, base: str) -> str:
-    """``url`` with its scheme and host replaced by ``base`` (tests point services locally)."""
-    if not base:
-        return url
-    parsed = httpx.URL(url)
-    target = httpx.URL(base)
-    return str(parsed.copy_with(scheme=target.scheme, host=target.host, port=target.port))
-
-
-def requests_for(
-    hook_type: str,
-    config: dict[str, Any],
-    hook_event: dict[str, Any],
-    hooks_settings: HooksSettings,
-    api_url: str,
-) -> list[dict[str, Any]]:
-    """The HTTP requests that deliver ``hook_event`` through a hook of ``hook_type``."""
-    if hook_type == "WEBHOOK":
-        return [
-            {
-                "method": "POST",
-                "url": config["url"],
-                "json": {"event": hook_event},
-                "headers": {"X-PREFECT-EVENT-ID": hook_event["id"]},
-            }
-        ]
-    summary = _summary(hook_event)
-    if hook_type == "SLACK_WEBHOOK":
-        link = f"{api_url.rstrip('/')}/{hook_event['tenant']['slug']}/flow-run/{hook_event['flow_run']['id']}"
-        text = f"{summary}\n<{link}|View the flow run>"
-        return [
-            {
-                "method": "POST",
-                "url": _rebase(config["url"], hooks_settings.slack_base_url),
-                "json": {
-                    "text": summary,
-                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
-                },
-            }
-        ]
-    if hook_type == "TWILIO":
-        sid = config["account_sid"]
-        url = (
-            f"{hooks_settings.twilio_base_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
-        )
-        return [
-            {
-                "method": "POST",
-                "url": url,
-                "auth": (sid, config["auth_token"]),
-                "data": {
-                    "To": number,
-                    "MessagingServiceSid": config["messaging_service_sid"],
-                    "Body": summary,
-                },
-            }
-            for number in config["to"]
-        ]
-    if hook_type == "PAGERDUTY":
-        return [
-            {
-                "method": "POST",
-                "url": f"{hooks_settings.pagerduty_base_url.rstrip('/')}/v2/enqueue",
-                "headers": {"Authorization": f"Token token={config['api_token']}"},
-                "json": {
-                    "routing_key": config["routing_key"],
-                    "event_action": "trigger",
-                    "dedup_key": hook_event["id"],
-                    "payload": {
-                        "summary": summary,
-                        "source": "Prefect",
-                        "severity": config["severity"],
-                        "custom_details": hook_event,
-                    },
-                },
-            }
-        ]
-    raise ValueError(f"Cloud hooks of type {hook_type} send no HTTP requests.")

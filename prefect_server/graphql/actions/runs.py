@@ -15,7 +15,7 @@ from prefect_server.graphql.actions._payloads import (
 )
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID, DateTime
-from prefect_server.orchestration import runs
+from prefect_server.orchestration import runs, task_runs
 
 logger = logging.getLogger("prefect_server.graphql.runs")
 
@@ -110,7 +110,7 @@ class Query:
         self, info: Info[Context, None], task_run_id: UUID
     ) -> TaskRunInfoPayload | None:
         async with info.context.db.session() as session:
-            found = await runs.get_task_run_info(session, task_run_id)
+            found = await task_runs.get_task_run_info(session, task_run_id)
         return TaskRunInfoPayload(
             id=found.id,
             version=found.version,
@@ -123,13 +123,15 @@ class Query:
         self, info: Info[Context, None], task_run_id: UUID
     ) -> MappedChildrenPayload | None:
         async with info.context.db.session() as session:
-            found = await runs.mapped_children(session, task_run_id)
+            found = await task_runs.mapped_children(session, task_run_id)
         return MappedChildrenPayload(**found)
 
 
 async def _heartbeat(ctx: Context, kind: str, run_id: str) -> SuccessPayload:
     # Server 1 always answered success and only logged failures; clients never check.
-    update = runs.update_flow_run_heartbeat if kind == "flow" else runs.update_task_run_heartbeat
+    update = (
+        runs.update_flow_run_heartbeat if kind == "flow" else task_runs.update_task_run_heartbeat
+    )
     try:
         async with ctx.db.transaction() as session:
             await update(session, run_id)
@@ -173,7 +175,7 @@ class Mutation:
         self, info: Info[Context, None], input: SetTaskRunNameInput
     ) -> SuccessPayload | None:
         async with info.context.db.transaction() as session:
-            done = await runs.set_task_run_name(session, input.task_run_id, input.name)
+            done = await task_runs.set_task_run_name(session, input.task_run_id, input.name)
         return SuccessPayload(success=done)
 
     @strawberry.mutation
@@ -197,7 +199,7 @@ class Mutation:
         self, info: Info[Context, None], input: GetOrCreateTaskRunInput
     ) -> TaskRunIdPayload | None:
         async with info.context.db.transaction() as session:
-            run_id = await runs.get_or_create_task_run(
+            run_id = await task_runs.get_or_create_task_run(
                 session, input.flow_run_id, input.task_id, input.map_index
             )
         return TaskRunIdPayload(id=run_id)  # type: ignore[call-arg]
@@ -207,7 +209,7 @@ class Mutation:
         self, info: Info[Context, None], input: GetOrCreateTaskRunInfoInput
     ) -> GetOrCreateTaskRunInfoPayload | None:
         async with info.context.db.transaction() as session:
-            found = await runs.get_or_create_task_run_info(
+            found = await task_runs.get_or_create_task_run_info(
                 session, input.flow_run_id, input.task_id, input.map_index
             )
         return GetOrCreateTaskRunInfoPayload(

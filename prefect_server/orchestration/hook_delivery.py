@@ -1,0 +1,169 @@
+"""Delivering cloud-hook events over HTTP: the requests per hook type, and sending
+them in the background once the state's transaction has committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from prefect_server.settings import HooksSettings
+
+logger = logging.getLogger("prefect_server.cloud_hooks")
+
+_PENDING = "prefect_server.pending_hooks"
+# Background sends, referenced until done so the loop does not drop them.
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def summary(hook_event: dict[str, Any]) -> str:
+    state = hook_event["state"]
+    text = (
+        f"Flow run {hook_event['flow_run']['name']} of flow {hook_event['flow']['name']} "
+        f"entered state {state['state']}"
+    )
+    return f"{text}: {state['message']}" if state["message"] else text
+
+
+def send_after_commit(
+    session: AsyncSession,
+    hook_type: str,
+    config: dict[str, Any],
+    hook_event: dict[str, Any],
+    hooks_settings: HooksSettings,
+    api_url: str,
+) -> None:
+    """Queue one delivery; all queued ones start when the session commits, none on rollback."""
+    pending: list[tuple[str, dict[str, Any], dict[str, Any]]] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+
+        def after_commit(sync_session: Session) -> None:
+            items = sync_session.info.pop(_PENDING, [])
+            if items:
+                task = asyncio.get_running_loop().create_task(
+                    _send_all(items, hooks_settings, api_url)
+                )
+                _tasks.add(task)
+                task.add_done_callback(_tasks.discard)
+
+        def after_rollback(sync_session: Session) -> None:
+            sync_session.info.pop(_PENDING, None)
+
+        event.listen(session.sync_session, "after_commit", after_commit, once=True)
+        event.listen(session.sync_session, "after_rollback", after_rollback, once=True)
+    pending.append((hook_type, config, hook_event))
+
+
+async def _send_all(
+    items: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    hooks_settings: HooksSettings,
+    api_url: str,
+) -> None:
+    for hook_type, config, hook_event in items:
+        try:
+            await send(hook_type, config, hook_event, hooks_settings, api_url)
+        except Exception as exc:
+            logger.warning(
+                "Cloud hook %s for event %s failed: %s", hook_type, hook_event["id"], exc
+            )
+
+
+async def send(
+    hook_type: str,
+    config: dict[str, Any],
+    hook_event: dict[str, Any],
+    hooks_settings: HooksSettings,
+    api_url: str,
+) -> None:
+    """Deliver one event to one hook; raises on any transport or HTTP error."""
+    requests = requests_for(hook_type, config, hook_event, hooks_settings, api_url)
+    async with httpx.AsyncClient(timeout=hooks_settings.timeout_seconds) as client:
+        for request in requests:
+            response = await client.request(**request)
+            response.raise_for_status()
+
+
+def _rebase(url: str, base: str) -> str:
+    """``url`` with its scheme and host replaced by ``base`` (tests point services locally)."""
+    if not base:
+        return url
+    parsed = httpx.URL(url)
+    target = httpx.URL(base)
+    return str(parsed.copy_with(scheme=target.scheme, host=target.host, port=target.port))
+
+
+def requests_for(
+    hook_type: str,
+    config: dict[str, Any],
+    hook_event: dict[str, Any],
+    hooks_settings: HooksSettings,
+    api_url: str,
+) -> list[dict[str, Any]]:
+    """The HTTP requests that deliver ``hook_event`` through a hook of ``hook_type``."""
+    if hook_type == "WEBHOOK":
+        return [
+            {
+                "method": "POST",
+                "url": config["url"],
+                "json": {"event": hook_event},
+                "headers": {"X-PREFECT-EVENT-ID": hook_event["id"]},
+            }
+        ]
+    text_summary = summary(hook_event)
+    if hook_type == "SLACK_WEBHOOK":
+        link = f"{api_url.rstrip('/')}/{hook_event['tenant']['slug']}/flow-run/{hook_event['flow_run']['id']}"
+        text = f"{text_summary}\n<{link}|View the flow run>"
+        return [
+            {
+                "method": "POST",
+                "url": _rebase(config["url"], hooks_settings.slack_base_url),
+                "json": {
+                    "text": text_summary,
+                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+                },
+            }
+        ]
+    if hook_type == "TWILIO":
+        sid = config["account_sid"]
+        url = (
+            f"{hooks_settings.twilio_base_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+        )
+        return [
+            {
+                "method": "POST",
+                "url": url,
+                "auth": (sid, config["auth_token"]),
+                "data": {
+                    "To": number,
+                    "MessagingServiceSid": config["messaging_service_sid"],
+                    "Body": text_summary,
+                },
+            }
+            for number in config["to"]
+        ]
+    if hook_type == "PAGERDUTY":
+        return [
+            {
+                "method": "POST",
+                "url": f"{hooks_settings.pagerduty_base_url.rstrip('/')}/v2/enqueue",
+                "headers": {"Authorization": f"Token token={config['api_token']}"},
+                "json": {
+                    "routing_key": config["routing_key"],
+                    "event_action": "trigger",
+                    "dedup_key": hook_event["id"],
+                    "payload": {
+                        "summary": text_summary,
+                        "source": "Prefect",
+                        "severity": config["severity"],
+                        "custom_details": hook_event,
+                    },
+                },
+            }
+        ]
+    raise ValueError(f"Cloud hooks of type {hook_type} send no HTTP requests.")
