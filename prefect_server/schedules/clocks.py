@@ -8,6 +8,7 @@ filters and adjusts them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,9 +227,15 @@ def _interval_clock(data: dict[str, Any], common: dict[str, Any]) -> Clock:
     return IntervalClock(interval=interval, **_dates(data), **common)
 
 
+@functools.lru_cache(maxsize=4096)
+def _valid_cron(expression: str) -> bool:
+    # Parsing is most of a cron clock's load time, and flows share few expressions.
+    return bool(croniter.is_valid(expression))
+
+
 def _cron_clock(data: dict[str, Any], common: dict[str, Any]) -> Clock:
     cron = data.get("cron")
-    if not isinstance(cron, str) or not croniter.is_valid(cron):
+    if not isinstance(cron, str) or not _valid_cron(cron):
         raise ValueError(f"Invalid cron string: {cron}")
     day_or = data.get("day_or")
     if day_or is not None and not isinstance(day_or, bool):

@@ -10,8 +10,10 @@ the `adjustments` in order. At most MAX_CHECKED merged events are looked at.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -83,7 +85,24 @@ class _Candidate:
 
 
 def load_schedule(data: object) -> Schedule:
-    """A schedule from Prefect 1's serialized form; ValueError says what is wrong."""
+    """A schedule from Prefect 1's serialized form; ValueError says what is wrong.
+
+    Loaded schedules are immutable and cached by their JSON text: the scheduler
+    evaluates the same few thousand schedules on every pass.
+    """
+    try:
+        key = json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError):
+        return _load_schedule(data)
+    return _cached_schedule(key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_schedule(key: str) -> Schedule:
+    return _load_schedule(json.loads(key))
+
+
+def _load_schedule(data: object) -> Schedule:
     if not isinstance(data, dict):
         raise ValueError(f"Invalid schedule: expected an object, got {data!r}")
     clocks = data.get("clocks")
