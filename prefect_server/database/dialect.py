@@ -80,6 +80,17 @@ async def advisory_lock(connection: AsyncConnection, key: int) -> AsyncIterator[
             await connection.commit()
 
 
+async def transaction_lock(connection: AsyncConnection, key: int) -> None:
+    """Wait until the current transaction holds a database-wide lock named by ``key``.
+
+    PostgreSQL: a transaction advisory lock, released at commit or rollback (so
+    replicas starting together run the migrations one after the other). SQLite:
+    nothing to do, one SQLite file is served by one process.
+    """
+    if connection.dialect.name == "postgresql":
+        await connection.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def json_flag_is_false(session: AsyncSession, column: Any, key: str) -> ColumnElement[bool]:
     """``column`` (a JSON object) holds ``key: false`` — the boolean, not a string or null.
 
@@ -341,3 +352,15 @@ def row_value(dialect: str, columns: list[Any]) -> Any:
     if dialect == "postgresql":
         return tuple_(*columns)
     return func.json_array(*columns)
+
+
+def insert_then_update(session: AsyncSession, insert_stmt: Any, update_stmt: Any) -> list[Any]:
+    """An INSERT and an UPDATE of another table, as few statements as the database allows.
+
+    PostgreSQL runs the insert as a data-modifying CTE of the update: one round trip
+    (used by every state write: the state row and its run's columns). The insert must
+    give every column a value (no Python-side defaults inside a CTE).
+    """
+    if dialect_name(session) == "postgresql":
+        return [update_stmt.add_cte(insert_stmt.cte("inserted"))]
+    return [insert_stmt, update_stmt]
