@@ -6,6 +6,9 @@ to head, so the tests after them find the schema they expect.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -93,3 +96,23 @@ async def test_the_comparison_sees_drift(migrated: str) -> None:
     kinds = {(entry[0], getattr(entry[1], "name", None)) for entry in diff if entry}
     assert ("add_table", "not_migrated") in kinds
     assert any(entry[0] == "add_column" and entry[3].name == "extra" for entry in diff)
+
+
+@pytest.mark.postgres
+def test_replicas_migrating_at_once_take_turns(migrated: str) -> None:
+    """Several server processes starting together on one PostgreSQL each upgrade."""
+    migrations.downgrade(migrated)
+    script = "import sys; from prefect_server.database import migrations; migrations.upgrade(sys.argv[1])"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, migrated],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=180)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 4, outputs
+    assert asyncio.run(_inspect(migrated, _current_revision)) == "0001"
+    assert asyncio.run(_inspect(migrated, _diff(Base.metadata))) == []

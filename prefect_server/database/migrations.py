@@ -10,7 +10,12 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import command
+from prefect_server.database import dialect
 from prefect_server.settings import to_async_url
+
+# Advisory lock taken while migrating, so replicas that start together on one
+# PostgreSQL database do not run the same DDL at once.
+MIGRATION_LOCK_KEY = 0x5052_4546_4D49_47  # "PREFMIG"
 
 
 def script_location() -> Path:
@@ -42,6 +47,7 @@ async def _run(url: str, fn: object, *args: str) -> None:
     engine = create_async_engine(to_async_url(url))
     try:
         async with engine.begin() as connection:
+            await dialect.transaction_lock(connection, MIGRATION_LOCK_KEY)
 
             def run(sync_connection: Connection) -> None:
                 config = alembic_config(url)
