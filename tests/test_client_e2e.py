@@ -51,6 +51,7 @@ class Prefect1:
             "PYTHONWARNINGS": "ignore",
         }
         self.agent: subprocess.Popen[str] | None = None
+        self.agent_log: Any = None
 
     def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -67,10 +68,11 @@ class Prefect1:
         )
 
     def start_agent(self) -> None:
+        self.agent_log = open(self.home / "agent.log", "w")  # noqa: SIM115
         self.agent = subprocess.Popen(
             [sys.executable, "-m", "prefect", "agent", "local", "start", "-l", "e2e"],
             env=self.env,
-            stdout=open(self.home / "agent.log", "w"),  # noqa: SIM115
+            stdout=self.agent_log,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
@@ -83,6 +85,9 @@ class Prefect1:
                 self.agent.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.agent.pid, signal.SIGKILL)
+                self.agent.wait()
+        if self.agent_log is not None:
+            self.agent_log.close()
 
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = httpx.post(
