@@ -127,6 +127,18 @@ def test_start_with_no_settings_serves_the_api(start_server: Any, tmp_path: Path
     assert "Traceback" not in output
 
 
+def test_start_with_a_database_url(
+    start_server: Any, tmp_path: Path, database_url: str, db: Any
+) -> None:
+    """The suite's database (SQLite or PostgreSQL), emptied by ``db``, given as a plain URL."""
+    plain = database_url.replace("+asyncpg", "").replace("+aiosqlite", "")
+    server = start_server(["--no-services", "--database-url", plain], _clean_env(tmp_path))
+    server.wait_until_healthy()
+    assert _post(server.url, HELLO)["api"]["backend"] == "SERVER"
+    assert asyncio.run(_tenant_slugs(database_url)) == ["default"]
+    assert not (tmp_path / ".prefect_server" / "prefect_server.db").exists()
+
+
 def test_start_no_upgrade_leaves_the_database_alone(start_server: Any, tmp_path: Path) -> None:
     """With --no-upgrade the schema is someone else's job: an empty database stays
     empty and the server refuses to start on it."""
