@@ -158,8 +158,12 @@ async def set_flow_run_state(
     state_row = _state_row(parsed, version, now, row.tenant_id)
     state_row["flow_run_id"] = run_id
     conn = await session.connection()
-    await conn.execute(insert(FlowRunState), state_row)
-    await conn.execute(update(FlowRun).where(FlowRun.id == run_id).values(values))
+    for stmt in dialect.insert_then_update(
+        session,
+        insert(FlowRunState).values(state_row),
+        update(FlowRun).where(FlowRun.id == run_id).values(values),
+    ):
+        await conn.execute(stmt)
     await cloud_hooks.flow_run_state_changed(
         session,
         flow_run_id=run_id,
@@ -218,8 +222,12 @@ async def set_task_run_state(
         values["heartbeat"] = now
     state_row = _state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
-    await conn.execute(insert(TaskRunState), state_row)
-    await conn.execute(update(TaskRun).where(TaskRun.id == run_id).values(values))
+    for stmt in dialect.insert_then_update(
+        session,
+        insert(TaskRunState).values(state_row),
+        update(TaskRun).where(TaskRun.id == run_id).values(values),
+    ):
+        await conn.execute(stmt)
     return StateWrite(run_id, state_row["id"], version, parsed.type)
 
 
