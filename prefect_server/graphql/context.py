@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,12 @@ class Context:
     headers: Mapping[str, str] = field(default_factory=dict)
     # Per-request scratch space for the generated layer (batched relationship loads).
     cache: dict[Any, Any] = field(default_factory=dict)
+    # Awaited when the operation is done (e.g. the generated layer's read session).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        while self.closers:
+            await self.closers.pop()()
 
     @property
     def agent_id(self) -> str | None:

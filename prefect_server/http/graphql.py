@@ -128,12 +128,15 @@ class GraphQLEndpoint:
                 ]
             }, 400
         context = Context(db=state.db, settings=state.settings, headers=headers)
-        result = await self.schema.execute(
-            query,
-            variable_values=variables,
-            context_value=context,
-            operation_name=operation_name,
-        )
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation_name,
+            )
+        finally:
+            await context.close()
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = [_format_error(e) for e in result.errors]
