@@ -13,7 +13,7 @@ import strawberry
 
 from prefect_server.graphql import scalars
 from prefect_server.graphql.hasura import inputs, objects
-from prefect_server.graphql.hasura.inputs import ref
+from prefect_server.graphql.hasura.inputs import existing, ref
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.objects import (
     AggregateSource,
@@ -30,7 +30,7 @@ FUNCTIONS = {"utility_downstream_tasks": "downstream", "utility_upstream_tasks":
 def _rows_field(table: TableInfo, name: str, function: str | None = None) -> Any:
     arguments = list_arguments(table.name)
     if function is not None:
-        arguments.insert(0, ("args", ref(f"{name}_args")))
+        arguments.insert(0, ("args", existing(f"{name}_args")))
 
     async def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> list[Record]:
         selection = make_selection(
@@ -46,7 +46,7 @@ def _rows_field(table: TableInfo, name: str, function: str | None = None) -> Any
 def _aggregate_field(table: TableInfo, name: str, function: str | None = None) -> Any:
     arguments = list_arguments(table.name)
     if function is not None:
-        arguments.insert(0, ("args", ref(f"{name.removesuffix('_aggregate')}_args")))
+        arguments.insert(0, ("args", existing(f"{name.removesuffix('_aggregate')}_args")))
 
     def resolve(root: Any, info: strawberry.Info, **kwargs: Any) -> AggregateSource:
         selection = make_selection(
@@ -87,8 +87,11 @@ def _build() -> type:
     inputs.order_by_enum()
     inputs.comparison_inputs()
     namespace: dict[str, Any] = {}
-    for name, table in tables().items():
+    for table in tables().values():
         inputs.table_inputs(table)
+    for name in FUNCTIONS:
+        inputs.function_args_input(name)
+    for name, table in tables().items():
         objects.table_object(table)
         if name == "utility_traversal":
             continue
@@ -98,7 +101,6 @@ def _build() -> type:
             namespace[f"{name}_by_pk"] = _by_pk_field(table)
     traversal = tables()["utility_traversal"]
     for name, direction in FUNCTIONS.items():
-        inputs.function_args_input(name)
         namespace[name] = _rows_field(traversal, name, direction)
         namespace[f"{name}_aggregate"] = _aggregate_field(traversal, f"{name}_aggregate", direction)
     return strawberry.type(type("HasuraQuery", (), namespace), name="HasuraQuery")

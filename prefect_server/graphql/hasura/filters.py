@@ -23,14 +23,16 @@ class FilterError(ValueError):
     pass
 
 
-def where_clause(table: TableInfo, alias: FromClause, where: Any, dialect: str) -> Condition:
+def where_clause(
+    table: TableInfo, alias: FromClause, where: Any, dialect: str, depth: int = 0
+) -> Condition:
     if not where:
         return None
     if not isinstance(where, dict):
         raise FilterError(f"Expected an object for {table.name}_bool_exp, got {where!r}")
     parts: list[ColumnElement[bool]] = []
     for key, value in where.items():
-        condition = _key_condition(table, alias, key, value, dialect)
+        condition = _key_condition(table, alias, key, value, dialect, depth)
         if condition is not None:
             parts.append(condition)
     return _all(parts)
@@ -43,17 +45,17 @@ def _all(parts: list[ColumnElement[bool]]) -> Condition:
 
 
 def _key_condition(
-    table: TableInfo, alias: FromClause, key: str, value: Any, dialect: str
+    table: TableInfo, alias: FromClause, key: str, value: Any, dialect: str, depth: int
 ) -> Condition:
     if value is None:
         return None
     if key == "_and":
         items = value if isinstance(value, list) else [value]
-        found = [where_clause(table, alias, item, dialect) for item in items]
+        found = [where_clause(table, alias, item, dialect, depth) for item in items]
         return _all([c for c in found if c is not None])
     if key == "_or":
         items = value if isinstance(value, list) else [value]
-        found = [where_clause(table, alias, item, dialect) for item in items]
+        found = [where_clause(table, alias, item, dialect, depth) for item in items]
         if not found:
             return false()
         if any(c is None for c in found):
@@ -61,16 +63,16 @@ def _key_condition(
             return None
         return or_(*found)  # type: ignore[arg-type]
     if key == "_not":
-        inner = where_clause(table, alias, value, dialect)
+        inner = where_clause(table, alias, value, dialect, depth)
         return false() if inner is None else not_(inner)
     if key in table.columns:
         return _column_condition(table.columns[key], alias.c[key], value, dialect)
     if key in table.relationships:
         rel = table.relationships[key]
         target = tables()[rel.target]
-        related = target.from_clause()
+        related = target.from_clause(depth=depth + 1)
         join = related.c[rel.remote] == alias.c[rel.local]
-        inner = where_clause(target, related, value, dialect)
+        inner = where_clause(target, related, value, dialect, depth + 1)
         condition = join if inner is None else and_(join, inner)
         return exists(select(literal(1)).select_from(related).where(condition))
     raise FilterError(f"field \"{key}\" not found in type: '{table.name}_bool_exp'")

@@ -70,12 +70,21 @@ class TableInfo:
     source: Callable[[dict[str, Any]], FromClause] | None = None
     # Rows come out in this order when the client gives no order_by (Server 1's functions sorted).
     default_order: tuple[str, ...] = ()
+    _aliases: dict[int, FromClause] = field(default_factory=dict, repr=False)
 
-    def from_clause(self, args: dict[str, Any] | None = None) -> FromClause:
-        # Anonymous aliases: a filter may nest the same table inside itself (task -> edge -> task).
+    def from_clause(self, args: dict[str, Any] | None = None, depth: int = 0) -> FromClause:
+        """The table under an alias named by the subquery depth it is used at.
+
+        A filter may nest a table inside itself (task -> edge -> task), so each depth
+        gets its own alias; aliases are cached because building one proxies every
+        column, which cost more than running the query.
+        """
         if self.source is not None:
-            return self.source(args or {}).alias()
-        return self.table.alias()
+            return self.source(args or {}).alias(f"{self.name}_{depth}")
+        alias = self._aliases.get(depth)
+        if alias is None:
+            alias = self._aliases[depth] = self.table.alias(f"{self.name}_{depth}")
+        return alias
 
     def numeric_columns(self) -> list[str]:
         return [c.name for c in self.columns.values() if c.scalar in NUMERIC]

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import strawberry
 
 from prefect_server.graphql.hasura.filters import FilterError
-from prefect_server.graphql.hasura.inputs import SCALARS, ref, register
+from prefect_server.graphql.hasura.inputs import SCALARS, existing, ref, register
 from prefect_server.graphql.hasura.metadata import Relationship, TableInfo, tables
 from prefect_server.graphql.hasura.runtime import (
     ROOT,
@@ -40,11 +40,11 @@ class AggregateSource:
 def list_arguments(table: str) -> list[tuple[str, Any]]:
     """The arguments every list of rows takes (root fields and array relationships)."""
     return [
-        ("distinct_on", Optional[list[ref(f"{table}_select_column")]]),  # noqa: UP045
+        ("distinct_on", Optional[list[existing(f"{table}_select_column")]]),  # noqa: UP045
         ("limit", Optional[int]),  # noqa: UP045
         ("offset", Optional[int]),  # noqa: UP045
-        ("order_by", Optional[list[ref(f"{table}_order_by")]]),  # noqa: UP045
-        ("where", Optional[ref(f"{table}_bool_exp")]),  # noqa: UP045
+        ("order_by", Optional[list[existing(f"{table}_order_by")]]),  # noqa: UP045
+        ("where", Optional[existing(f"{table}_bool_exp")]),  # noqa: UP045
     ]
 
 
@@ -196,7 +196,7 @@ def aggregate_types(table: TableInfo) -> None:
     count_resolver = with_arguments(
         count,
         [
-            ("columns", Optional[list[ref(f"{name}_select_column")]]),  # noqa: UP045
+            ("columns", Optional[list[existing(f"{name}_select_column")]]),  # noqa: UP045
             ("distinct", Optional[bool]),  # noqa: UP045
         ],
     )

@@ -28,7 +28,7 @@ AGGREGATE_ORDER_FUNCTIONS = ("max", "min", "sum", "avg")
 Term = tuple[ColumnElement[Any], str]
 
 
-def order_terms(table: TableInfo, alias: FromClause, order_by: Any) -> list[Term]:
+def order_terms(table: TableInfo, alias: FromClause, order_by: Any, depth: int = 0) -> list[Term]:
     if not order_by:
         return []
     items = order_by if isinstance(order_by, list) else [order_by]
@@ -39,11 +39,11 @@ def order_terms(table: TableInfo, alias: FromClause, order_by: Any) -> list[Term
         if not isinstance(item, dict):
             raise FilterError(f"Expected an object for {table.name}_order_by, got {item!r}")
         for key, value in item.items():
-            terms.extend(_key_terms(table, alias, key, value))
+            terms.extend(_key_terms(table, alias, key, value, depth))
     return terms
 
 
-def _key_terms(table: TableInfo, alias: FromClause, key: str, value: Any) -> list[Term]:
+def _key_terms(table: TableInfo, alias: FromClause, key: str, value: Any, depth: int) -> list[Term]:
     if value is None:
         return []
     if key in table.columns:
@@ -51,7 +51,7 @@ def _key_terms(table: TableInfo, alias: FromClause, key: str, value: Any) -> lis
     if key in table.relationships and not table.relationships[key].is_array:
         rel = table.relationships[key]
         target = tables()[rel.target]
-        related = target.from_clause()
+        related = target.from_clause(depth=depth + 1)
         # Each nested term becomes a scalar subquery over the one related row.
         return [
             (
@@ -61,16 +61,18 @@ def _key_terms(table: TableInfo, alias: FromClause, key: str, value: Any) -> lis
                 .scalar_subquery(),
                 direction,
             )
-            for expr, direction in order_terms(target, related, value)
+            for expr, direction in order_terms(target, related, value, depth + 1)
         ]
     if key.endswith("_aggregate") and key[: -len("_aggregate")] in table.relationships:
         rel = table.relationships[key[: -len("_aggregate")]]
         if rel.is_array:
-            return _aggregate_terms(table, alias, rel.name, value)
+            return _aggregate_terms(table, alias, rel.name, value, depth)
     raise FilterError(f"field \"{key}\" not found in type: '{table.name}_order_by'")
 
 
-def _aggregate_terms(table: TableInfo, alias: FromClause, rel_name: str, value: Any) -> list[Term]:
+def _aggregate_terms(
+    table: TableInfo, alias: FromClause, rel_name: str, value: Any, depth: int
+) -> list[Term]:
     rel = table.relationships[rel_name]
     target = tables()[rel.target]
     terms: list[Term] = []
@@ -90,7 +92,7 @@ def _aggregate_terms(table: TableInfo, alias: FromClause, rel_name: str, value: 
         else:
             raise FilterError(f'field "{fn}" not found in type: {rel.target}_aggregate_order_by')
         for expr, direction in exprs:
-            related = target.from_clause()
+            related = target.from_clause(depth=depth + 1)
             measured = getattr(func, fn)(related.c[expr]) if isinstance(expr, str) else expr
             subquery = (
                 select(measured)

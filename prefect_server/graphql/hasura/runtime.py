@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -9,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
@@ -127,19 +130,49 @@ class Loaders:
     def __init__(self, db: Database):
         self.db = db
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+        # One read session per operation, its statements one after another: checking a
+        # connection out of the pool (ping, BEGIN, ROLLBACK) costs more than a small query.
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._root_aggregates: DataLoader[Any, dict[str, Any]] = DataLoader(
+            self._batch_root_aggregates, cache=False
+        )
 
     @classmethod
     def of(cls, info: Any) -> Loaders:
-        cache = info.context.cache
-        loaders = cache.get("hasura_loaders")
+        context = info.context
+        loaders = context.cache.get("hasura_loaders")
         if loaders is None:
-            loaders = cache["hasura_loaders"] = cls(info.context.db)
+            loaders = context.cache["hasura_loaders"] = cls(context.db)
+            context.closers.append(loaders.close)
         return loaders  # type: ignore[no-any-return]
 
+    async def close(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
     async def _fetch(self, stmt: Any) -> Sequence[Any]:
-        async with self.db.session() as session:
-            result = await session.execute(stmt)
+        async with self._lock:
+            if self._session is None:
+                self._session = self.db.sessionmaker()
+            result = await self._session.execute(stmt)
             return result.mappings().all()
+
+    async def _batch_root_aggregates(
+        self, keys: list[tuple[Selection, tuple[Measure, ...]]]
+    ) -> list[dict[str, Any]]:
+        """Sibling root aggregates (the dashboard's 17 aliases) as one statement."""
+        columns = []
+        for i, (selection, measures) in enumerate(keys):
+            for j, measure in enumerate(measures):
+                stmt = aggregate_statement(selection, self.db.dialect, (measure,))
+                columns.append(stmt.scalar_subquery().label(f"a{i}_{j}"))
+        (row,) = await self._fetch(select(*columns))
+        return [
+            {m.label: _number(row[f"a{i}_{j}"]) for j, m in enumerate(measures)}
+            for i, (_, measures) in enumerate(keys)
+        ]
 
     async def rows(
         self, selection: Selection, columns: Sequence[str], key: Any = ROOT
@@ -169,9 +202,7 @@ class Loaders:
         self, selection: Selection, measures: Sequence[Measure], key: Any = ROOT
     ) -> dict[str, Any]:
         if selection.remote is None:
-            stmt = aggregate_statement(selection, self.db.dialect, measures)
-            (row,) = await self._fetch(stmt)
-            return {m.label: _number(row[m.label]) for m in measures}
+            return await self._root_aggregates.load((selection, tuple(measures)))
         loader_key = ("aggregate", selection_key(selection), tuple(measures))
         loader = self._loaders.get(loader_key)
         if loader is None:

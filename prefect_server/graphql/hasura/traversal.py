@@ -33,7 +33,7 @@ def traversal_source(args: dict[str, Any]) -> FromClause:
     seed: Select[Any] = select(
         task.c.id.label("task_id"), literal(0, Integer).label("depth")
     ).where(task.c.id.in_(start))
-    walk = seed.cte("walk", recursive=True)
+    walk = seed.cte(recursive=True)
     # UNION (not UNION ALL) bounds the work by tasks x depth even on dense graphs.
     walk = walk.union(
         select(next_col.label("task_id"), (walk.c.depth + 1).label("depth"))
