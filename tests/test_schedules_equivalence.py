@@ -10,6 +10,7 @@ Runs only where the `client` extra (prefect==1.4.1) is installed.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -201,6 +202,11 @@ def schedules(draw: st.DrawFn) -> Schedule:
     )
 
 
+def _stdlib(moment: pendulum.DateTime) -> dt.datetime:
+    """The same instant as a plain datetime in a zoneinfo zone (not pendulum's)."""
+    return dt.datetime.fromtimestamp(moment.timestamp(), ZoneInfo(moment.timezone_name))
+
+
 def _facts(events: list) -> list[tuple]:
     return [
         (
@@ -218,7 +224,11 @@ def _facts(events: list) -> list[tuple]:
     max_examples=150,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(schedule=schedules(), after=st.one_of(instants(), zoned()), n=st.integers(1, 12))
+@given(
+    schedule=schedules(),
+    after=st.one_of(instants(), zoned(), zoned().map(_stdlib)),
+    n=st.integers(1, 12),
+)
 def test_next_events_equal_prefect_core(schedule: Schedule, after, n: int) -> None:
     serialized = ScheduleSchema().dump(schedule)
     note(f"serialized={serialized!r}")

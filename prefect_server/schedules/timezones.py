@@ -46,8 +46,12 @@ def zone(name: str) -> dt.tzinfo:
 
 
 def zone_name(tz: dt.tzinfo | None) -> str | None:
-    """The IANA name of a zone from zoneinfo, pytz or pendulum, if it has one."""
-    for attr in ("key", "zone", "name"):
+    """The name of a pytz or pendulum zone (as pendulum.instance read them).
+
+    Other zones (zoneinfo, dateutil) count as their fixed UTC offset, as they did for
+    Prefect 1: that decides whether `after` shares a zone with the events.
+    """
+    for attr in ("zone", "name"):
         name = getattr(tz, attr, None)
         if isinstance(name, str) and name:
             return name
@@ -222,12 +226,11 @@ def load_datetime_tz(value: object) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return aware(value)
     if isinstance(value, str):
-        return aware(parse_iso(value))
+        return parse_iso(value)
     if isinstance(value, dict) and "dt" in value:
         tz_name = value.get("tz")
         tz = zone(tz_name) if tz_name is not None else UTC
-        parsed = parse_iso(value["dt"], default_tz=tz)
-        return aware(parsed)
+        return parse_iso(value["dt"], default_tz=tz)
     raise ValueError(
         f'Invalid date: {value!r} (expected {{"dt": ..., "tz": ...}}, ISO text or null)'
     )
