@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
@@ -299,3 +300,19 @@ def test_database_upgrade_subprocess_uses_prefect_server_home(tmp_path: Path) ->
     assert database.is_file()
     assert not (tmp_path / "user" / ".prefect_server").exists()
     assert asyncio.run(_revision(f"sqlite+aiosqlite:///{database}")) == "0001"
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_services_setting_controls_the_scheduler(
+    settings: Any, db: Any, enabled: bool
+) -> None:
+    from prefect_server.app import create_app
+
+    settings = settings.replace(services=dataclasses.replace(settings.services, enabled=enabled))
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        scheduler = application.state.scheduler
+        assert scheduler.running is enabled
+        names = {job.name for job in scheduler.get_jobs()}
+        assert names == ({"scheduler", "lazarus", "zombie_killer"} if enabled else set())
+    assert not scheduler.running
