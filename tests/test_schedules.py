@@ -441,3 +441,10 @@ def test_unloadable_schedules_are_rejected_clearly(bad: object, message: str) ->
 def test_negative_count_is_rejected() -> None:
     with pytest.raises(ValueError, match="Invalid number of events"):
         next_events(schedule(interval(HOUR)), -1)
+
+
+def test_a_cron_that_never_fires_cannot_be_evaluated() -> None:
+    never = schedule(cron("0 0 30 2 *"))
+    validate_schedule(never)  # a valid expression (Prefect 1 accepted it too) ...
+    with pytest.raises(ValueError):
+        next_events(never, 1, after=utc(2022, 1, 1))  # ... that has no next date

@@ -204,7 +204,7 @@ def _labels(value: object) -> list[str] | None:
     return list(value)
 
 
-def _dates(data: dict[str, Any]) -> dict[str, dt.datetime | None]:
+def _dates(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "start_date": tzs.load_datetime_tz(data.get("start_date")),
         "end_date": tzs.load_datetime_tz(data.get("end_date")),
