@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -45,7 +45,10 @@ def insert(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def for_update(session: AsyncSession, stmt: Select[Any]) -> Select[Any]:
+_Select = TypeVar("_Select", bound=Select)  # type: ignore[type-arg]
+
+
+def for_update(session: AsyncSession, stmt: _Select) -> _Select:
     """Lock the selected rows until commit.
 
     SQLite has no row locks: there the write transaction itself is the lock, since
