@@ -120,7 +120,8 @@ async def set_flow_run_state(
         raise ValidationFailed("Invalid flow run ID.")
     now = utcnow()
     parsed = _as_state(state, now)
-    run_id = _uuid(flow_run_id)
+    failed = StateUpdateFailed(f"State update failed for flow run ID {flow_run_id}")
+    run_id = _uuid(flow_run_id, failed)
     stmt = select(
         FlowRun.version,
         FlowRun.state,
@@ -130,11 +131,9 @@ async def set_flow_run_state(
         FlowRun.tenant_id,
         FlowRun.flow_id,
     ).where(FlowRun.id == run_id)
-    row = (
-        (await session.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
-    )
+    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
     if row is None:
-        raise StateUpdateFailed(f"State update failed for flow run ID {flow_run_id}")
+        raise failed
     if (
         parsed.type == "Submitted"
         and row.state == "Submitted"
@@ -152,7 +151,11 @@ async def set_flow_run_state(
     if parsed.type in _HEARTBEAT_STATES:
         values["heartbeat"] = now
     if parsed.type == "Submitted" and agent_id:
-        agent = _uuid(agent_id)
+        # Only an agent that exists is recorded; a bad header never fails the state write.
+        try:
+            agent = _uuid(agent_id, ValueError())
+        except ValueError:
+            agent = None
         if agent and await session.scalar(select(Agent.id).where(Agent.id == agent)):
             values["agent_id"] = agent
     state_row = _state_row(parsed, version, now, row.tenant_id)
@@ -185,7 +188,8 @@ async def set_task_run_state(
         raise ValidationFailed("Invalid task run ID.")
     now = utcnow()
     parsed = _as_state(state, now)
-    run_id = _uuid(task_run_id)
+    failed = StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
+    run_id = _uuid(task_run_id, failed)
     # One round trip: the locked task run and its flow run's state (not locked).
     flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id).scalar_subquery()
     stmt = select(
@@ -198,9 +202,9 @@ async def set_task_run_state(
         flow_state.label("flow_run_state"),
     ).where(TaskRun.id == run_id)
     conn = await session.connection()
-    row = (await conn.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
+    row = (await conn.execute(dialect.for_update(session, stmt))).one_or_none()
     if row is None:
-        raise StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
+        raise failed
     if parsed.type in RUNNING_STATES and row.flow_run_state != "Running":
         raise StateUpdateFailed(
             f"State update failed for task run ID {task_run_id}: provided a running state "
@@ -254,13 +258,12 @@ async def cancel_flow_run(
     """
     if not flow_run_id:
         raise ValidationFailed("Invalid flow run ID.")
-    run_id = _uuid(flow_run_id)
+    missing = NotFound(f"Invalid flow run ID: {flow_run_id}.")
+    run_id = _uuid(flow_run_id, missing)
     stmt = select(FlowRun.state).where(FlowRun.id == run_id)
-    row = (
-        (await session.execute(dialect.for_update(session, stmt))).one_or_none() if run_id else None
-    )
+    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
     if row is None:
-        raise NotFound(f"Invalid flow run ID: {flow_run_id}.")
+        raise missing
     current = row.state
     if current in FINISHED_STATES:
         return str(current)
@@ -272,10 +275,10 @@ async def cancel_flow_run(
     return written.state
 
 
-def _uuid(value: uuid.UUID | str) -> uuid.UUID | None:
+def _uuid(value: uuid.UUID | str, error: Exception) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        return None
+        raise error from None
