@@ -3,6 +3,7 @@ opt-outs, the run-log entries they write, and working through candidates in chun
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,9 @@ logger = logging.getLogger("prefect-server.services")
 # Runs handled per transaction: commits (a WAL flush each on PostgreSQL) are shared by
 # this many runs, while the row locks taken for a chunk are held only briefly.
 CHUNK_SIZE = 100
+# Chunks are disjoint sets of runs, so several can be in flight on separate connections:
+# the database works on one while Python prepares the next.
+CONCURRENT_CHUNKS = 4
 
 
 def cutoff(timeout_seconds: float) -> dt.datetime:
@@ -73,13 +77,19 @@ async def for_each_chunk(
     """
     seen: set[Any] = set()
     handled = 0
+    slots = asyncio.Semaphore(CONCURRENT_CHUNKS)
+
+    async def one(chunk: Sequence[Any]) -> int:
+        async with slots:
+            return await _handle_chunk(db, handle, chunk)
+
     while True:
         async with db.session() as session:
             rows: Sequence[Any] = (await session.execute(query(session).limit(batch_size))).all()
         fresh = [row for row in rows if row.id not in seen]
         seen.update(row.id for row in fresh)
-        for start in range(0, len(fresh), CHUNK_SIZE):
-            handled += await _handle_chunk(db, handle, fresh[start : start + CHUNK_SIZE])
+        chunks = [fresh[start : start + CHUNK_SIZE] for start in range(0, len(fresh), CHUNK_SIZE)]
+        handled += sum(await asyncio.gather(*(one(chunk) for chunk in chunks)))
         if not fresh or len(rows) < batch_size:
             return handled
 
