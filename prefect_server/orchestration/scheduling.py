@@ -22,9 +22,9 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy import Table, and_, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
@@ -245,6 +245,11 @@ def _run_rows(
         yield row, state
 
 
+def _table(model: Any) -> Table:
+    # Core statements on the table skip the ORM's per-row bookkeeping in bulk inserts.
+    return cast(Table, model.__table__)
+
+
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(items), INSERT_CHUNK):
         yield items[start : start + INSERT_CHUNK]
@@ -260,9 +265,9 @@ async def _insert_runs(
     # Core executemany: SQLAlchemy sends "insertmanyvalues" batches from one cached compiled
     # statement, where a multi-row .values() would be compiled anew for every page.
     stmt = (
-        dialect.insert(session, FlowRun.__table__)
+        dialect.insert(session, _table(FlowRun))
         .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
-        .returning(FlowRun.__table__.c.id)
+        .returning(_table(FlowRun).c.id)
     )
     new_ids: set[uuid.UUID] = set()
     if rows:
@@ -276,7 +281,7 @@ async def _insert_runs(
         state_row = _state_row(state, 1, now, row["tenant_id"])
         state_row["flow_run_id"] = row["id"]
         states.append(state_row)
-    await session.execute(insert(FlowRunState.__table__), states)
+    await session.execute(insert(_table(FlowRunState)), states)
     await _insert_task_runs(session, [row for row, _ in created], now)
     await _notify_hooks(session, created)
     return created
@@ -311,8 +316,8 @@ async def _insert_task_runs(
             )
             task_states.append(_created_state(task_run_id, run["tenant_id"], now, TASK_RUN_CREATED))
     if task_runs:
-        await session.execute(insert(TaskRun.__table__), task_runs)
-        await session.execute(insert(TaskRunState.__table__), task_states)
+        await session.execute(insert(_table(TaskRun)), task_runs)
+        await session.execute(insert(_table(TaskRunState)), task_states)
 
 
 async def _notify_hooks(
