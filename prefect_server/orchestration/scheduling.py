@@ -41,15 +41,10 @@ from prefect_server.database.models import (
 from prefect_server.orchestration import cloud_hooks
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.run_names import random_name
-from prefect_server.orchestration.runs import (
-    TASK_RUN_CREATED,
-    _created_state,
-    _default_labels,
-    _new_task_run,
-    _parameters,
-)
+from prefect_server.orchestration.runs import _default_labels, _parameters
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.states import _run_values, _state_row, utcnow
+from prefect_server.orchestration.task_runs import TASK_RUN_CREATED, _created_state, _new_task_run
 from prefect_server.schedules import Event, next_events
 
 logger = logging.getLogger("prefect-server.Scheduler")
