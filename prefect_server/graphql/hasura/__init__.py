@@ -12,7 +12,7 @@ from typing import Any, Optional
 import strawberry
 
 from prefect_server.graphql import scalars
-from prefect_server.graphql.hasura import inputs, objects
+from prefect_server.graphql.hasura import inputs, mutation_inputs, mutations, objects
 from prefect_server.graphql.hasura.inputs import existing, ref
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.objects import (
@@ -83,18 +83,23 @@ def _function_args(function: str | None, kwargs: dict[str, Any]) -> dict[str, An
 
 
 @cache
-def _build() -> type:
+def _build() -> tuple[type, type]:
     inputs.order_by_enum()
     inputs.comparison_inputs()
     namespace: dict[str, Any] = {}
-    for table in tables().values():
+    for name, table in tables().items():
         inputs.table_inputs(table)
+        if name != "utility_traversal":
+            mutation_inputs.table_mutation_inputs(table)
     for name in FUNCTIONS:
         inputs.function_args_input(name)
+    writes: dict[str, Any] = {}
     for name, table in tables().items():
         objects.table_object(table)
         if name == "utility_traversal":
             continue
+        mutations.response_type(table)
+        writes.update(mutations.mutation_fields(table))
         namespace[name] = _rows_field(table, name)
         namespace[f"{name}_aggregate"] = _aggregate_field(table, f"{name}_aggregate")
         if table.has_pk:
@@ -103,12 +108,30 @@ def _build() -> type:
     for name, direction in FUNCTIONS.items():
         namespace[name] = _rows_field(traversal, name, direction)
         namespace[f"{name}_aggregate"] = _aggregate_field(traversal, f"{name}_aggregate", direction)
-    return strawberry.type(type("HasuraQuery", (), namespace), name="HasuraQuery")
+    # Server 1's stitched schema let the Python service win where both defined a field
+    # (delete_agent, delete_flow_run, delete_project…): the action keeps the name.
+    actions_defined = _action_mutation_names()
+    writes = {k: v for k, v in writes.items() if k not in actions_defined}
+    query = strawberry.type(type("HasuraQuery", (), namespace), name="HasuraQuery")
+    mutation = strawberry.type(type("HasuraMutation", (), writes), name="HasuraMutation")
+    return query, mutation
+
+
+def _action_mutation_names() -> set[str]:
+    from strawberry.types.base import has_object_definition
+
+    from prefect_server.graphql import actions
+
+    names: set[str] = set()
+    for root in actions.mutation_types():
+        if has_object_definition(root):
+            names.update(f.name for f in root.__strawberry_definition__.fields)
+    return names
 
 
 def query_types() -> list[type]:
-    return [_build()]
+    return [_build()[0]]
 
 
 def mutation_types() -> list[type]:
-    return []
+    return [_build()[1]]

@@ -53,10 +53,13 @@ def register(cls: type) -> type:
     return cls
 
 
-def make_input(name: str, fields: dict[str, Any]) -> type:
+def make_input(name: str, fields: dict[str, Any], required: tuple[str, ...] = ()) -> type:
     namespace: dict[str, Any] = {"__annotations__": {}, "__module__": registry.__name__}
     for field_name, annotation in fields.items():
-        namespace["__annotations__"][field_name] = Optional[annotation]  # noqa: UP045
+        if field_name in required:
+            namespace["__annotations__"][field_name] = annotation
+        else:
+            namespace["__annotations__"][field_name] = Optional[annotation]  # noqa: UP045
         namespace[field_name] = strawberry.field(default=strawberry.UNSET, name=field_name)
     return register(strawberry.input(type(name, (), namespace), name=name))
 

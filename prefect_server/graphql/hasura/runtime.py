@@ -97,7 +97,7 @@ def requested_columns(info: Any, table: TableInfo) -> tuple[str, ...]:
     if found is not None:
         return found
     names: set[str] = set()
-    _collect_names(info.selected_fields, names, top=True)
+    collect_names(info.selected_fields, names, top=True)
     columns = [c for c in table.columns if c in names]
     for name, rel in table.relationships.items():
         if name in names or f"{name}_aggregate" in names:
@@ -109,15 +109,15 @@ def requested_columns(info: Any, table: TableInfo) -> tuple[str, ...]:
     return found
 
 
-def _collect_names(selections: Iterable[Any], names: set[str], top: bool = False) -> None:
+def collect_names(selections: Iterable[Any], names: set[str], top: bool = False) -> None:
     for item in selections:
         if isinstance(item, SelectedField):
             if top:
-                _collect_names(item.selections, names)
+                collect_names(item.selections, names)
             else:
                 names.add(item.name)
         elif isinstance(item, FragmentSpread | InlineFragment):
-            _collect_names(item.selections, names)
+            collect_names(item.selections, names)
 
 
 def _number(value: Any) -> Any:
