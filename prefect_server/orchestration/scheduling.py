@@ -135,7 +135,6 @@ async def schedule_flows(
     flows = await _schedulable_flows(session, flow_ids)
     if not flows:
         return ScheduleResult(0, [])
-    last = await _last_auto_scheduled(session, list(flows))
     now = utcnow()
     planned: list[PlannedRun] = []
     for flow in flows.values():
@@ -145,7 +144,7 @@ async def schedule_flows(
         except Exception:
             logger.exception("Could not evaluate the schedule of flow %s.", flow.id)
             continue
-        planned.extend(plan_runs(flow.id, events, last.get(flow.id, now)))
+        planned.extend(plan_runs(flow.id, events, flow.last_auto_scheduled or now))
     rows = list(_run_rows(flows, planned, now))
     created = await _insert_runs(session, flows, rows, now)
     if not with_ids:
@@ -164,6 +163,13 @@ async def schedule_flows(
 async def _schedulable_flows(
     session: AsyncSession, flow_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Any]:
+    # Per flow, so that PostgreSQL reads one entry of ix_flow_run_flow_id_scheduled_start_time
+    # backwards instead of every run the flow ever had.
+    last = (
+        select(func.max(FlowRun.scheduled_start_time))
+        .where(FlowRun.flow_id == Flow.id, FlowRun.auto_scheduled.is_(True))
+        .scalar_subquery()
+    )
     rows = await session.execute(
         select(
             Flow.id,
@@ -176,6 +182,7 @@ async def _schedulable_flows(
             FlowGroup.labels.label("group_labels"),
             FlowGroup.run_config.label("group_run_config"),
             FlowGroup.default_parameters,
+            last.label("last_auto_scheduled"),
         )
         .outerjoin(FlowGroup, FlowGroup.id == Flow.flow_group_id)
         .where(
@@ -187,17 +194,6 @@ async def _schedulable_flows(
     return {
         row.id: row for row in rows if row.schedule is not None or row.group_schedule is not None
     }
-
-
-async def _last_auto_scheduled(
-    session: AsyncSession, flow_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, dt.datetime]:
-    rows = await session.execute(
-        select(FlowRun.flow_id, func.max(FlowRun.scheduled_start_time))
-        .where(FlowRun.flow_id.in_(flow_ids), FlowRun.auto_scheduled.is_(True))
-        .group_by(FlowRun.flow_id)
-    )
-    return {flow_id: last for flow_id, last in rows if last is not None}
 
 
 def _scheduled_state(start: dt.datetime, now: dt.datetime) -> ParsedState:
