@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -245,6 +246,12 @@ async def run_load(url: str, clients: int, seconds: float, warmup: float) -> dic
     }
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def start_server(database_url: str, port: int, home: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PREFECT_SERVER__HOME": home}
     return subprocess.Popen(
@@ -290,7 +297,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3)
-    parser.add_argument("--port", type=int, default=4299)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     parser.add_argument("--quiet", action="store_true", help="hide the server's stderr")
     args = parser.parse_args()
@@ -299,8 +306,9 @@ def main() -> None:
         url = args.url
         if not url:
             database_url = args.database_url or f"sqlite:///{Path(home) / 'bench.db'}"
-            url = f"http://127.0.0.1:{args.port}"
-            server = start_server(database_url, args.port, home)
+            port = args.port or free_port()
+            url = f"http://127.0.0.1:{port}"
+            server = start_server(database_url, port, home)
             wait_until_up(url, server)
         try:
             result = asyncio.run(run_load(url, args.clients, args.seconds, args.warmup))
@@ -308,7 +316,8 @@ def main() -> None:
             if server is not None:
                 server.terminate()
                 server.wait(timeout=30)
-    result["database"] = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
+    if not args.url:
+        result["database"] = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     if args.json:
         print(json.dumps(result))
         return

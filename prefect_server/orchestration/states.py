@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
@@ -74,6 +74,18 @@ def _times(
     if kind in END_TIME_STATES and (end is None or now > end):
         values["end_time"] = now
     return values
+
+
+_RUN_COLUMNS = (
+    "version",
+    "state",
+    "serialized_state",
+    "state_timestamp",
+    "state_message",
+    "state_result",
+    "state_start_time",
+    "updated",
+)
 
 
 def _run_values(state: ParsedState, version: int, now: dt.datetime) -> dict[str, Any]:
@@ -190,19 +202,9 @@ async def set_task_run_state(
     parsed = _as_state(state, now)
     failed = StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
     run_id = _uuid(task_run_id, failed)
-    # One round trip: the locked task run and its flow run's state (not locked).
-    flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id).scalar_subquery()
-    stmt = select(
-        TaskRun.version,
-        TaskRun.serialized_state,
-        TaskRun.start_time,
-        TaskRun.end_time,
-        TaskRun.tenant_id,
-        TaskRun.flow_run_id,
-        flow_state.label("flow_run_state"),
-    ).where(TaskRun.id == run_id)
+    lock, writes = _task_run_statements(session)
     conn = await session.connection()
-    row = (await conn.execute(dialect.for_update(session, stmt))).one_or_none()
+    row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
     if row is None:
         raise failed
     if parsed.type in RUNNING_STATES and row.flow_run_state != "Running":
@@ -221,18 +223,57 @@ async def set_task_run_state(
 
     version = (row.version or 0) + 1
     values = _run_values(parsed, version, now)
+    values["start_time"] = row.start_time
+    values["end_time"] = row.end_time
+    values["heartbeat"] = now if parsed.type in RUNNING_STATES else row.heartbeat
     values.update(_times(parsed.type, now, row.start_time, row.end_time))
-    if parsed.type in RUNNING_STATES:
-        values["heartbeat"] = now
     state_row = _state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
-    for stmt in dialect.insert_then_update(
-        session,
-        insert(TaskRunState).values(state_row),
-        update(TaskRun).where(TaskRun.id == run_id).values(values),
-    ):
-        await conn.execute(stmt)
+    params = {f"r_{key}": value for key, value in values.items()}
+    params.update({f"s_{key}": value for key, value in state_row.items()})
+    params["run_id"] = run_id
+    for stmt in writes:
+        await conn.execute(stmt, params)
     return StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+_TASK_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
+
+
+def _task_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
+    """The task-run state write's statements, built once per database kind.
+
+    The hot path of every task run: prebuilt with bound parameters, SQLAlchemy only
+    looks them up in its compiled cache instead of building and keying new ones.
+    """
+    kind = dialect.dialect_name(session)
+    if kind not in _TASK_RUN_STATEMENTS:
+        run_id = bindparam("run_id")
+        # The task run, locked, with its flow run's state (not locked): one round trip.
+        flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
+        lock = select(
+            TaskRun.version,
+            TaskRun.serialized_state,
+            TaskRun.start_time,
+            TaskRun.end_time,
+            TaskRun.heartbeat,
+            TaskRun.tenant_id,
+            TaskRun.flow_run_id,
+            flow_state.scalar_subquery().label("flow_run_state"),
+        ).where(TaskRun.id == run_id)
+        state_columns = [c.name for c in TaskRunState.__table__.columns]
+        run_columns = [*_RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+        _TASK_RUN_STATEMENTS[kind] = (
+            dialect.for_update(session, lock),
+            dialect.insert_then_update(
+                session,
+                insert(TaskRunState).values({c: bindparam(f"s_{c}") for c in state_columns}),
+                update(TaskRun)
+                .where(TaskRun.id == run_id)
+                .values({c: bindparam(f"r_{c}") for c in run_columns}),
+            ),
+        )
+    return _TASK_RUN_STATEMENTS[kind]
 
 
 async def _cancel_task_runs(
