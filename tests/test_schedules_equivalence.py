@@ -92,9 +92,13 @@ crons = st.tuples(
 ).map(" ".join)
 
 intervals = st.one_of(
-    st.sampled_from([60, 300, 900, 3600, 5400, 86_400, 90_000, 172_800, 604_800]),
-    st.integers(60, 14 * 86_400),
-).map(lambda s: dt.timedelta(seconds=s))
+    st.sampled_from([60, 300, 900, 3600, 5400, 86_400, 90_000, 172_800, 604_800]).map(
+        lambda s: dt.timedelta(seconds=s)
+    ),
+    st.integers(60, 14 * 86_400).map(lambda s: dt.timedelta(seconds=s)),
+    # Microsecond parts exercise the float arithmetic of the day/second split.
+    st.integers(60_000_000, 3 * 86_400_000_000).map(lambda us: dt.timedelta(microseconds=us)),
+)
 
 extras = st.fixed_dictionaries(
     {
@@ -154,6 +158,18 @@ def rrule_clocks(draw: st.DrawFn) -> clocks.Clock:
     return clocks.RRuleClock(rule, **clock_bounds, **draw(extras))
 
 
+@st.composite
+def rruleset_clocks(draw: st.DrawFn) -> clocks.Clock:
+    start = draw(zoned())
+    rules = rrule.rruleset()
+    rules.rrule(rrule.rrule(rrule.DAILY, dtstart=start, count=draw(st.integers(1, 15))))
+    for extra in draw(st.lists(zoned(), max_size=3)):
+        rules.rdate(extra)
+    for day in draw(st.lists(st.integers(0, 15), max_size=3)):
+        rules.exdate(start + dt.timedelta(days=day))
+    return clocks.RRuleClock(rules, **draw(bounds()), **draw(extras))
+
+
 times_of_day = st.builds(dt.time, st.integers(0, 23), st.sampled_from([0, 0, 15, 30, 45]))
 
 filter_fns = st.one_of(
@@ -185,7 +201,9 @@ adjustment_fns = st.one_of(
 def schedules(draw: st.DrawFn) -> Schedule:
     clock_list = draw(
         st.lists(
-            st.one_of(interval_clocks(), cron_clocks(), dates_clocks(), rrule_clocks()),
+            st.one_of(
+                interval_clocks(), cron_clocks(), dates_clocks(), rrule_clocks(), rruleset_clocks()
+            ),
             min_size=1,
             max_size=3,
         )
@@ -221,7 +239,7 @@ def _facts(events: list) -> list[tuple]:
 
 @settings(
     deadline=None,
-    max_examples=150,
+    max_examples=100,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(
