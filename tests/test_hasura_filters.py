@@ -203,3 +203,10 @@ async def test_unknown_columns_and_operators_are_rejected(
 async def test_bad_uuid_is_a_clear_error(gql: Any, world: Any) -> None:
     errors = await gql.errors('query { flow_run(where: {id: {_eq: "not-a-uuid"}}) { id } }')
     assert "not-a-uuid" in errors[0]["message"]
+
+
+async def test_jsonb_values_written_inline(gql: Any, world: Any) -> None:
+    data = await gql(
+        'query { flow_run(where: {parameters: {_contains: {b: {c: [2]}}}, labels: {_contains: ["x"]}}) { id } }'
+    )
+    assert [row["id"] for row in data["flow_run"]] == [W.r1]

@@ -244,6 +244,7 @@ def _sqlite_contains(doc: Any, path: str, value: Any) -> ColumnElement[bool]:
 
 def _sqlite_some_element(doc: Any, path: str, item: Any, nested: Any) -> ColumnElement[bool]:
     each = func.json_each(doc, path).table_valued("key", "value", "type", "atom").alias()
+    match: ColumnElement[bool]
     if isinstance(item, dict | list):
         # CASE keeps json_type() away from element values that are not JSON text.
         match = case(

@@ -7,13 +7,13 @@ For every table ``T`` (``metadata.tables()``): root fields ``T``, ``T_aggregate`
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
 from prefect_server.graphql import scalars
 from prefect_server.graphql.hasura import inputs, mutation_inputs, mutations, objects
-from prefect_server.graphql.hasura.inputs import existing, ref
+from prefect_server.graphql.hasura.inputs import existing, list_of, optional, ref
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.objects import (
     AggregateSource,
@@ -39,7 +39,9 @@ def _rows_field(table: TableInfo, name: str, function: str | None = None) -> Any
         return await Loaders.of(info).rows(selection, requested_columns(info, table))
 
     return strawberry.field(
-        resolver=with_arguments(resolve, arguments), name=name, graphql_type=list[ref(table.name)]
+        resolver=with_arguments(resolve, arguments),
+        name=name,
+        graphql_type=list_of(ref(table.name)),
     )
 
 
@@ -70,7 +72,7 @@ def _by_pk_field(table: TableInfo) -> Any:
     return strawberry.field(
         resolver=with_arguments(resolve, [("id", scalars.uuid_scalar)]),
         name=f"{table.name}_by_pk",
-        graphql_type=Optional[ref(table.name)],  # noqa: UP045
+        graphql_type=optional(ref(table.name)),
     )
 
 

@@ -34,6 +34,16 @@ def ref(name: str) -> Any:
     return Annotated[name, strawberry.lazy(registry.__name__)]
 
 
+def list_of(item: Any) -> Any:
+    """``list[item]`` for a type only known at run time."""
+    return list[item]  # type: ignore[valid-type]
+
+
+def optional(item: Any) -> Any:
+    """``Optional[item]`` for a type only known at run time."""
+    return Optional[item]  # noqa: UP045
+
+
 def forward(name: str) -> str:
     """A reference between input types: a forward reference into the registry module.
 
@@ -59,7 +69,7 @@ def make_input(name: str, fields: dict[str, Any], required: tuple[str, ...] = ()
         if field_name in required:
             namespace["__annotations__"][field_name] = annotation
         else:
-            namespace["__annotations__"][field_name] = Optional[annotation]  # noqa: UP045
+            namespace["__annotations__"][field_name] = optional(annotation)
         namespace[field_name] = strawberry.field(default=strawberry.UNSET, name=field_name)
     return register(strawberry.input(type(name, (), namespace), name=name))
 
@@ -85,8 +95,8 @@ def comparison_inputs() -> None:
             }
         else:
             fields = {op: annotation for op in BASE_OPERATORS}
-        fields["_in"] = list[annotation]
-        fields["_nin"] = list[annotation]
+        fields["_in"] = list_of(annotation)
+        fields["_nin"] = list_of(annotation)
         fields["_is_null"] = bool
         if scalar == "jsonb":
             fields["_neq"] = annotation
@@ -106,9 +116,9 @@ def table_inputs(table: TableInfo) -> None:
     name = table.name
     make_enum(f"{name}_select_column", list(table.columns))
     bool_fields: dict[str, Any] = {
-        "_and": list[forward(f"{name}_bool_exp")],
+        "_and": list_of(forward(f"{name}_bool_exp")),
         "_not": forward(f"{name}_bool_exp"),
-        "_or": list[forward(f"{name}_bool_exp")],
+        "_or": list_of(forward(f"{name}_bool_exp")),
     }
     order_fields: dict[str, Any] = {}
     for column in table.columns.values():

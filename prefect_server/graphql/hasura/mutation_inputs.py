@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 
 from prefect_server.graphql import scalars
-from prefect_server.graphql.hasura.inputs import SCALARS, forward, make_enum, make_input
+from prefect_server.graphql.hasura.inputs import (
+    SCALARS,
+    forward,
+    list_of,
+    make_enum,
+    make_input,
+)
 from prefect_server.graphql.hasura.metadata import TableInfo
 
 JSONB_OPERATIONS = {
@@ -27,10 +33,12 @@ def constraints(table: TableInfo) -> dict[str, tuple[str, ...]]:
     """
     found: dict[str, tuple[str, ...]] = {}
     for constraint in table.table.constraints:
+        if not isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint):
+            continue
         columns = tuple(c.name for c in constraint.columns)
         if isinstance(constraint, PrimaryKeyConstraint):
             found[f"{table.name}_pkey"] = columns
-        elif isinstance(constraint, UniqueConstraint):
+        else:
             name = constraint.name if isinstance(constraint.name, str) else None
             if not name or name.startswith("uq_"):
                 name = f"{table.name}_{'_'.join(columns)}_key"
@@ -64,7 +72,7 @@ def table_mutation_inputs(table: TableInfo) -> None:
     make_input(
         f"{name}_arr_rel_insert_input",
         {
-            "data": list[forward(f"{name}_insert_input")],
+            "data": list_of(forward(f"{name}_insert_input")),
             "on_conflict": forward(f"{name}_on_conflict"),
         },
         required=("data",),
@@ -80,7 +88,7 @@ def table_mutation_inputs(table: TableInfo) -> None:
         f"{name}_on_conflict",
         {
             "constraint": forward(f"{name}_constraint"),
-            "update_columns": list[forward(f"{name}_update_column")],
+            "update_columns": list_of(forward(f"{name}_update_column")),
             "where": forward(f"{name}_bool_exp"),
         },
         required=("constraint", "update_columns"),

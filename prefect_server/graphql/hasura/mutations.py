@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
 from prefect_server.graphql import scalars
 from prefect_server.graphql.hasura import writes
-from prefect_server.graphql.hasura.inputs import existing, ref
+from prefect_server.graphql.hasura.inputs import existing, list_of, optional, ref
 from prefect_server.graphql.hasura.metadata import TableInfo
 from prefect_server.graphql.hasura.mutation_inputs import update_operations
 from prefect_server.graphql.hasura.objects import make_object, with_arguments
@@ -68,7 +68,7 @@ def response_type(table: TableInfo) -> None:
             "returning": strawberry.field(
                 resolver=with_arguments(returning, []),
                 name="returning",
-                graphql_type=list[ref(table.name)],
+                graphql_type=list_of(ref(table.name)),
             ),
         },
         {},
@@ -93,10 +93,10 @@ def _columns_for_delete(info: Any, table: TableInfo) -> tuple[str, ...]:
 def mutation_fields(table: TableInfo) -> dict[str, Any]:
     name = table.name
     fields: dict[str, Any] = {}
-    conflict = ("on_conflict", Optional[existing(f"{name}_on_conflict")])  # noqa: UP045
+    conflict = ("on_conflict", optional(existing(f"{name}_on_conflict")))
     insert_input = existing(f"{name}_insert_input")
     operations = update_operations(table)
-    update_args = [(op, Optional[existing(type_name)]) for op, type_name in operations.items()]  # noqa: UP045
+    update_args = [(op, optional(existing(type_name))) for op, type_name in operations.items()]
 
     async def insert_many(root: Any, info: strawberry.Info, **kwargs: Any) -> Written:
         db = info.context.db
@@ -161,12 +161,12 @@ def mutation_fields(table: TableInfo) -> dict[str, Any]:
         return Record(records[0]) if records else None
 
     response = ref(f"{name}_mutation_response")
-    optional_row = Optional[ref(name)]  # noqa: UP045
+    optional_row = optional(ref(name))
     where_required = ("where", existing(f"{name}_bool_exp"))
     fields[f"insert_{name}"] = strawberry.field(
-        resolver=with_arguments(insert_many, [("objects", list[insert_input]), conflict]),
+        resolver=with_arguments(insert_many, [("objects", list_of(insert_input)), conflict]),
         name=f"insert_{name}",
-        graphql_type=Optional[response],  # noqa: UP045
+        graphql_type=optional(response),
     )
     fields[f"insert_{name}_one"] = strawberry.field(
         resolver=with_arguments(insert_one, [("object", insert_input), conflict]),
@@ -176,12 +176,12 @@ def mutation_fields(table: TableInfo) -> dict[str, Any]:
     fields[f"update_{name}"] = strawberry.field(
         resolver=with_arguments(update_many, [*update_args, where_required]),
         name=f"update_{name}",
-        graphql_type=Optional[response],  # noqa: UP045
+        graphql_type=optional(response),
     )
     fields[f"delete_{name}"] = strawberry.field(
         resolver=with_arguments(delete_many, [where_required]),
         name=f"delete_{name}",
-        graphql_type=Optional[response],  # noqa: UP045
+        graphql_type=optional(response),
     )
     if table.has_pk:
         pk = ("pk_columns", existing(f"{name}_pk_columns_input"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
 from prefect_server.graphql.hasura.filters import FilterError
-from prefect_server.graphql.hasura.inputs import SCALARS, existing, ref, register
+from prefect_server.graphql.hasura.inputs import SCALARS, existing, list_of, optional, ref, register
 from prefect_server.graphql.hasura.metadata import Relationship, TableInfo, tables
 from prefect_server.graphql.hasura.runtime import (
     ROOT,
@@ -40,11 +40,11 @@ class AggregateSource:
 def list_arguments(table: str) -> list[tuple[str, Any]]:
     """The arguments every list of rows takes (root fields and array relationships)."""
     return [
-        ("distinct_on", Optional[list[existing(f"{table}_select_column")]]),  # noqa: UP045
-        ("limit", Optional[int]),  # noqa: UP045
-        ("offset", Optional[int]),  # noqa: UP045
-        ("order_by", Optional[list[existing(f"{table}_order_by")]]),  # noqa: UP045
-        ("where", Optional[existing(f"{table}_bool_exp")]),  # noqa: UP045
+        ("distinct_on", optional(list_of(existing(f"{table}_select_column")))),
+        ("limit", int | None),
+        ("offset", int | None),
+        ("order_by", optional(list_of(existing(f"{table}_order_by")))),
+        ("where", optional(existing(f"{table}_bool_exp"))),
     ]
 
 
@@ -98,7 +98,7 @@ def _object_relationship(rel: Relationship) -> Any:
     return strawberry.field(
         resolver=with_arguments(resolve, []),
         name=rel.name,
-        graphql_type=Optional[ref(rel.target)],  # noqa: UP045
+        graphql_type=optional(ref(rel.target)),
     )
 
 
@@ -111,7 +111,7 @@ def _array_relationship(rel: Relationship) -> Any:
         return await Loaders.of(info).rows(selection, columns, getattr(root, rel.local))
 
     resolver = with_arguments(resolve, list_arguments(rel.target))
-    return strawberry.field(resolver=resolver, name=rel.name, graphql_type=list[ref(rel.target)])
+    return strawberry.field(resolver=resolver, name=rel.name, graphql_type=list_of(ref(rel.target)))
 
 
 def _array_aggregate(rel: Relationship) -> Any:
@@ -141,7 +141,7 @@ def table_object(table: TableInfo) -> None:
     namespace: dict[str, Any] = {}
     for column in table.columns.values():
         scalar = SCALARS[column.scalar]
-        annotations[column.name] = Optional[scalar] if column.nullable else scalar  # noqa: UP045
+        annotations[column.name] = optional(scalar) if column.nullable else scalar
         namespace[column.name] = strawberry.field(name=column.name)
     for rel in table.relationships.values():
         if rel.is_array:
@@ -159,9 +159,9 @@ def _statistics_fields(table: TableInfo, fn: str) -> None:
     for column in columns:
         scalar = table.columns[column].scalar
         if fn in ("max", "min", "sum"):
-            annotations[column] = Optional[SCALARS[scalar]]  # noqa: UP045
+            annotations[column] = optional(SCALARS[scalar])
         else:
-            annotations[column] = Optional[float]  # noqa: UP045
+            annotations[column] = float | None
     make_object(
         f"{table.name}_{fn}_fields", {c: strawberry.field(name=c) for c in columns}, annotations
     )
@@ -177,7 +177,7 @@ def _measure_field(table: TableInfo, fn: str) -> Any:
     return strawberry.field(
         resolver=with_arguments(resolve, []),
         name=fn,
-        graphql_type=Optional[ref(f"{table.name}_{fn}_fields")],  # noqa: UP045
+        graphql_type=optional(ref(f"{table.name}_{fn}_fields")),
     )
 
 
@@ -196,8 +196,8 @@ def aggregate_types(table: TableInfo) -> None:
     count_resolver = with_arguments(
         count,
         [
-            ("columns", Optional[list[existing(f"{name}_select_column")]]),  # noqa: UP045
-            ("distinct", Optional[bool]),  # noqa: UP045
+            ("columns", optional(list_of(existing(f"{name}_select_column")))),
+            ("distinct", bool | None),
         ],
     )
     namespace: dict[str, Any] = {
@@ -221,9 +221,9 @@ def aggregate_types(table: TableInfo) -> None:
     aggregate_field = strawberry.field(
         resolver=aggregate,
         name="aggregate",
-        graphql_type=Optional[ref(f"{name}_aggregate_fields")],  # noqa: UP045
+        graphql_type=optional(ref(f"{name}_aggregate_fields")),
     )
     nodes_field = strawberry.field(
-        resolver=with_arguments(nodes, []), name="nodes", graphql_type=list[ref(name)]
+        resolver=with_arguments(nodes, []), name="nodes", graphql_type=list_of(ref(name))
     )
     make_object(f"{name}_aggregate", {"aggregate": aggregate_field, "nodes": nodes_field}, {})
