@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from prefect_server.database import dialect
@@ -121,18 +121,18 @@ async def get_or_create_task_run_info(
     raise NotFound("Invalid ID")
 
 
+_FIND = select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(
+    TaskRun.flow_run_id == bindparam("run_id"),
+    TaskRun.task_id == bindparam("task_id"),
+    TaskRun.map_index == bindparam("map_index"),
+)
+
+
 async def _find_task_run(
     conn: AsyncConnection, run_id: uuid.UUID, task_id: uuid.UUID, map_index: int
 ) -> TaskRunInfo | None:
-    row = (
-        await conn.execute(
-            select(TaskRun.id, TaskRun.version, TaskRun.state, TaskRun.serialized_state).where(
-                TaskRun.flow_run_id == run_id,
-                TaskRun.task_id == task_id,
-                TaskRun.map_index == map_index,
-            )
-        )
-    ).one_or_none()
+    params = {"run_id": run_id, "task_id": task_id, "map_index": map_index}
+    row = (await conn.execute(_FIND, params)).one_or_none()
     return (
         None if row is None else TaskRunInfo(row.id, row.version, row.state, row.serialized_state)
     )
@@ -140,21 +140,64 @@ async def _find_task_run(
 
 # What Server 1 stored for task runs it created on demand: Core's serialised Pending.
 _PENDING_CREATED = parse_state({"type": "Pending", "message": "Task run created"}).serialized
-_TASK_RUN_COLUMNS = (
-    "id",
-    "tenant_id",
-    "flow_run_id",
-    "task_id",
-    "map_index",
-    "cache_key",
-    "version",
-    "state",
-    "state_timestamp",
-    "state_message",
-    "serialized_state",
-    "created",
-    "updated",
-)
+_INSERTS: dict[str, tuple[Any, Any]] = {}
+
+
+def _insert_statements(session: AsyncSession) -> tuple[Any, Any]:
+    """INSERT … SELECT of a task run (tenant and cache key read by the database) and of its
+    first state, built once per database kind with bound parameters (a hot path)."""
+    kind = dialect.dialect_name(session)
+    if kind not in _INSERTS:
+        columns = TaskRun.__table__.c
+        source = (
+            select(
+                bindparam("id", type_=columns.id.type),
+                FlowRun.tenant_id,
+                FlowRun.id,
+                Task.id,
+                bindparam("map_index", type_=columns.map_index.type),
+                Task.cache_key,
+                literal(1),
+                literal("Pending"),
+                bindparam("now", type_=columns.state_timestamp.type),
+                literal("Task run created"),
+                bindparam("serialized_state", type_=columns.serialized_state.type),
+                bindparam("created", type_=columns.created.type),
+                bindparam("updated", type_=columns.updated.type),
+            )
+            .select_from(Task)
+            .join(FlowRun, FlowRun.id == bindparam("run_id", type_=columns.flow_run_id.type))
+            # SQLite needs a WHERE here to tell the upsert's ON from the join's.
+            .where(Task.id == bindparam("task_id", type_=columns.task_id.type))
+        )
+        task_run = (
+            dialect.insert(session, TaskRun)
+            .from_select(
+                [
+                    "id",
+                    "tenant_id",
+                    "flow_run_id",
+                    "task_id",
+                    "map_index",
+                    "cache_key",
+                    "version",
+                    "state",
+                    "state_timestamp",
+                    "state_message",
+                    "serialized_state",
+                    "created",
+                    "updated",
+                ],
+                source,
+            )
+            .on_conflict_do_nothing(index_elements=["flow_run_id", "task_id", "map_index"])
+            .returning(TaskRun.tenant_id)
+        )
+        state = insert(TaskRunState).values(
+            {c.name: bindparam(f"s_{c.name}") for c in TaskRunState.__table__.columns}
+        )
+        _INSERTS[kind] = (task_run, state)
+    return _INSERTS[kind]
 
 
 async def _insert_task_run(
@@ -164,44 +207,28 @@ async def _insert_task_run(
     task_id: uuid.UUID,
     map_index: int,
 ) -> TaskRunInfo | None:
-    """Insert the task run in one statement (tenant and cache key read by the database);
-    None when it already exists or the flow run or task does not."""
+    """Insert the task run and its Pending state; None when it already exists or the flow
+    run or task does not."""
     now = utcnow()
     task_run_id = uuid.uuid4()
-    columns = TaskRun.__table__.c
-    source = (
-        select(
-            literal(task_run_id, columns.id.type),
-            FlowRun.tenant_id,
-            FlowRun.id,
-            Task.id,
-            literal(map_index),
-            Task.cache_key,
-            literal(1),
-            literal("Pending"),
-            literal(now, columns.state_timestamp.type),
-            literal("Task run created"),
-            literal(_PENDING_CREATED, columns.serialized_state.type),
-            literal(now, columns.created.type),
-            literal(now, columns.updated.type),
-        )
-        .select_from(Task)
-        .join(FlowRun, FlowRun.id == run_id)
-        # SQLite needs a WHERE here to tell the upsert's ON from the join's.
-        .where(Task.id == task_id)
-    )
-    stmt = (
-        dialect.insert(session, TaskRun)
-        .from_select(list(_TASK_RUN_COLUMNS), source)
-        .on_conflict_do_nothing(index_elements=["flow_run_id", "task_id", "map_index"])
-        .returning(TaskRun.tenant_id)
-    )
-    created = (await conn.execute(stmt)).one_or_none()
+    insert_run, insert_state = _insert_statements(session)
+    params = {
+        "id": task_run_id,
+        "map_index": map_index,
+        "now": now,
+        "serialized_state": _PENDING_CREATED,
+        "created": now,
+        "updated": now,
+        "run_id": run_id,
+        "task_id": task_id,
+    }
+    created = (await conn.execute(insert_run, params)).one_or_none()
     if created is None:
         return None
-    await conn.execute(
-        insert(TaskRunState), _created_state(task_run_id, created.tenant_id, now, _PENDING_CREATED)
-    )
+    state = _created_state(task_run_id, created.tenant_id, now, _PENDING_CREATED)
+    state["result"] = None
+    state["start_time"] = None
+    await conn.execute(insert_state, {f"s_{key}": value for key, value in state.items()})
     return TaskRunInfo(task_run_id, 0, "Pending", _PENDING_CREATED)
 
 
