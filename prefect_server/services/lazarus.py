@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
@@ -96,7 +96,7 @@ async def _resurrect(
         "Marking as failed."
     )
     entries = []
-    rescheduled = 0
+    rescheduled: list[Any] = []
     for run_id, times_resurrected in (await session.execute(still_dead)).all():
         attempts = times_resurrected or 0
         if attempts < limit:
@@ -117,10 +117,13 @@ async def _resurrect(
             logger.error("Could not update flow run %s: %s", run_id, exc)
             continue
         if state["type"] == "Scheduled":
-            await session.execute(
-                update(FlowRun).where(FlowRun.id == run_id).values(times_resurrected=attempts + 1)
-            )
-            rescheduled += 1
+            rescheduled.append(run_id)
         entries.append(entry)
+    if rescheduled:
+        await session.execute(
+            update(FlowRun)
+            .where(FlowRun.id.in_(rescheduled))
+            .values(times_resurrected=func.coalesce(FlowRun.times_resurrected, 0) + 1)
+        )
     await write_logs(session, entries)
-    return rescheduled
+    return len(rescheduled)
