@@ -131,6 +131,12 @@ async def test_delete_returning_and_by_pk(gql: Any, world: Any) -> None:
     assert sorted(r["message"] for r in data["delete_log"]["returning"]) == ["one", "three"]
     left = await gql("query { log { message } }")
     assert left["log"] == [{"message": "two"}]
+    data = await gql(
+        """mutation($id: uuid!) { delete_task_run(where: {id: {_eq: $id}}) {
+            returning { map_index task { slug } } } }""",
+        {"id": str(uid(61))},
+    )
+    assert data["delete_task_run"]["returning"] == [{"map_index": -1, "task": {"slug": "t1"}}]
     gone = await gql(
         "mutation($id: uuid!) { delete_edge_by_pk(id: $id) { id key } }", {"id": str(uid(51))}
     )

@@ -24,6 +24,7 @@ from prefect_server.graphql.hasura.runtime import (
     Loaders,
     Record,
     collect_names,
+    columns_for,
     plain,
     requested_columns,
 )
@@ -86,7 +87,7 @@ def _columns_for_delete(info: Any, table: TableInfo) -> tuple[str, ...]:
             if getattr(child, "name", None) == "returning":
                 names: set[str] = set()
                 collect_names(child.selections, names)
-                return tuple(c for c in table.columns if c in names)
+                return columns_for(table, names)
     return ()
 
 

@@ -98,15 +98,20 @@ def requested_columns(info: Any, table: TableInfo) -> tuple[str, ...]:
         return found
     names: set[str] = set()
     collect_names(info.selected_fields, names, top=True)
+    found = columns_for(table, names)
+    cache[cache_key] = found
+    return found
+
+
+def columns_for(table: TableInfo, names: set[str]) -> tuple[str, ...]:
+    """The columns to read for selected field ``names``, join keys of relationships included."""
     columns = [c for c in table.columns if c in names]
     for name, rel in table.relationships.items():
         if name in names or f"{name}_aggregate" in names:
             columns.append(rel.local)
     if not columns:
         columns = ["id"] if "id" in table.columns else [next(iter(table.columns))]
-    found = tuple(dict.fromkeys(columns))
-    cache[cache_key] = found
-    return found
+    return tuple(dict.fromkeys(columns))
 
 
 def collect_names(selections: Iterable[Any], names: set[str], top: bool = False) -> None:
