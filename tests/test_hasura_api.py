@@ -227,3 +227,45 @@ async def test_introspection_is_not_limited(client: Any) -> None:
     assert "errors" not in body
     names = {t["name"] for t in body["data"]["__schema"]["types"]}
     assert {"flow_run_bool_exp", "order_by", "query_root", "flow_run_aggregate_fields"} <= names
+
+
+def test_every_model_column_and_relationship_is_in_the_api() -> None:
+    from prefect_server.database.models import TABLES
+    from prefect_server.graphql.schema import build_schema
+
+    types = build_schema()._schema.type_map
+    for name, model in TABLES.items():
+        columns = {c.name for c in model.__table__.columns}
+        assert columns <= set(types[name].fields), name
+        assert columns <= set(types[f"{name}_bool_exp"].fields), name
+        assert columns <= set(types[f"{name}_order_by"].fields), name
+        assert columns == set(types[f"{name}_select_column"].values), name
+        for rel in model.__mapper__.relationships:
+            assert rel.key in types[name].fields, (name, rel.key)
+            assert rel.key in types[f"{name}_bool_exp"].fields, (name, rel.key)
+            if rel.uselist:
+                assert f"{rel.key}_aggregate" in types[name].fields, (name, rel.key)
+    query = build_schema()._schema.query_type.fields
+    assert {f"{n}_by_pk" for n in TABLES if n != "log"} <= set(query)
+    assert "log_by_pk" not in query
+
+
+async def test_client_strings_are_data_not_sql(gql: Any, world: Any) -> None:
+    hostile = "x'); DELETE FROM flow_run; --"
+    data = await gql(
+        """query($s: String!) {
+            a: flow_run(where: {name: {_like: $s}}) { id }
+            b: flow_run(where: {parameters: {_has_key: $s}}) { id }
+            c: flow_run_aggregate { aggregate { count } }
+        }""",
+        {"s": hostile},
+    )
+    assert data["a"] == data["b"] == []
+    assert data["c"]["aggregate"]["count"] == 4
+    # An unbalanced SIMILAR TO pattern is the client's error, worded the same on both databases.
+    errors = await gql.errors(
+        "query($s: String!) { flow_run(where: {name: {_similar: $s}}) { id } }", {"s": hostile}
+    )
+    assert "Invalid SIMILAR TO pattern" in errors[0]["message"]
+    data = await gql("query { flow_run_aggregate { aggregate { count } } }")
+    assert data["flow_run_aggregate"]["aggregate"]["count"] == 4

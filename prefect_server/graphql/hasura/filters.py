@@ -7,6 +7,7 @@ client send such filters all the time. ``None`` stands for TRUE throughout.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -121,6 +122,10 @@ def _operator(
             matched = sql_dialect.text_like(dialect, expr, value, insensitive="ilike" in op)
             return not_(matched) if op.startswith("_n") else matched
         if op in ("_similar", "_nsimilar"):
+            try:
+                sql_dialect.similar_to_regex(value)
+            except re.error as error:
+                raise FilterError(f"Invalid SIMILAR TO pattern {value!r}: {error}") from None
             matched = sql_dialect.text_similar(dialect, expr, value)
             return not_(matched) if op == "_nsimilar" else matched
     raise FilterError(f"field \"{op}\" not found in type: '{column.scalar}_comparison_exp'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -155,13 +156,20 @@ class Loaders:
     async def close(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
-            await session.close()
+            # A statement that failed may have taken the connection down with it; the
+            # pool discards such a connection, and the client gets the statement's error.
+            with contextlib.suppress(Exception):
+                await session.close()
 
     async def _fetch(self, stmt: Any) -> Sequence[Any]:
         async with self._lock:
             if self._session is None:
                 self._session = self.db.sessionmaker()
-            result = await self._session.execute(stmt)
+            try:
+                result = await self._session.execute(stmt)
+            except Exception:
+                await self.close()
+                raise
             return result.mappings().all()
 
     async def _batch_root_aggregates(
