@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,9 +208,54 @@ async def set_task_run_state(
     row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
     if row is None:
         raise failed
+    params, write = _task_run_write(task_run_id, run_id, parsed, row, now)
+    for stmt in writes:
+        await conn.execute(stmt, params)
+    return write
+
+
+async def set_task_run_states(
+    session: AsyncSession, changes: Sequence[tuple[uuid.UUID, dict[str, Any] | ParsedState]]
+) -> list[StateWrite]:
+    """``set_task_run_state`` for many task runs at once, in three round trips.
+
+    The same rules (``_task_run_write``) for each change; the runs are locked together,
+    in id order. All or nothing: a refused change raises, and the caller's transaction
+    must then be rolled back. Used by the services, which change many runs per pass.
+    """
+    if not changes:
+        return []
+    ids = [run_id for run_id, _ in changes]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("Each task run may appear only once in a batch of states.")
+    now = utcnow()
+    _, writes = _task_run_statements(session)
+    conn = await session.connection()
+    rows = {row.id: row for row in await conn.execute(_task_runs_lock(session), {"run_ids": ids})}
+    batch = []
+    results = []
+    for run_id, state in changes:
+        row = rows.get(run_id)
+        if row is None:
+            raise StateUpdateFailed(f"State update failed for task run ID {run_id}")
+        params, write = _task_run_write(run_id, run_id, _as_state(state, now), row, now)
+        batch.append(params)
+        results.append(write)
+    for stmt in writes:
+        await conn.execute(stmt, batch)
+    return results
+
+
+def _task_run_write(
+    given_id: Any, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+) -> tuple[dict[str, Any], StateWrite]:
+    """The bound parameters of one task-run state write: every rule of the write is here.
+
+    ``row`` is the locked task run as read by ``_task_run_statements``' lock.
+    """
     if parsed.type in RUNNING_STATES and row.flow_run_state != "Running":
         raise StateUpdateFailed(
-            f"State update failed for task run ID {task_run_id}: provided a running state "
+            f"State update failed for task run ID {given_id}: provided a running state "
             f"but associated flow run {row.flow_run_id} is not in a running state."
         )
     previous_inputs = (row.serialized_state or {}).get("cached_inputs")
@@ -232,9 +278,7 @@ async def set_task_run_state(
     params = {f"r_{key}": value for key, value in values.items()}
     params.update({f"s_{key}": value for key, value in state_row.items()})
     params["run_id"] = run_id
-    for stmt in writes:
-        await conn.execute(stmt, params)
-    return StateWrite(run_id, state_row["id"], version, parsed.type)
+    return params, StateWrite(run_id, state_row["id"], version, parsed.type)
 
 
 _TASK_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
@@ -274,6 +318,33 @@ def _task_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
             ),
         )
     return _TASK_RUN_STATEMENTS[kind]
+
+
+_TASK_RUNS_LOCKS: dict[str, Any] = {}
+
+
+def _task_runs_lock(session: AsyncSession) -> Any:
+    """``_task_run_statements``' lock for a list of runs (``run_ids``), taken in id order."""
+    kind = dialect.dialect_name(session)
+    if kind not in _TASK_RUNS_LOCKS:
+        flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
+        lock = (
+            select(
+                TaskRun.id,
+                TaskRun.version,
+                TaskRun.serialized_state,
+                TaskRun.start_time,
+                TaskRun.end_time,
+                TaskRun.heartbeat,
+                TaskRun.tenant_id,
+                TaskRun.flow_run_id,
+                flow_state.scalar_subquery().label("flow_run_state"),
+            )
+            .where(TaskRun.id.in_(bindparam("run_ids", expanding=True)))
+            .order_by(TaskRun.id)
+        )
+        _TASK_RUNS_LOCKS[kind] = dialect.for_update(session, lock)
+    return _TASK_RUNS_LOCKS[kind]
 
 
 async def _cancel_task_runs(

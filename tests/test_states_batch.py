@@ -1,0 +1,89 @@
+"""set_task_run_states: many task-run state writes at once, by the rules of one."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from towel_util import make_flow, make_run
+
+from prefect_server.database.engine import Database
+from prefect_server.database.models import TaskRun, TaskRunState
+from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
+from prefect_server.orchestration.states import set_task_run_state, set_task_run_states
+
+
+async def _task_runs(db: Database, state: str = "Running", tasks: int = 3) -> list[uuid.UUID]:
+    flow_id = await make_flow(db, tasks=tasks)
+    run_id = await make_run(db, flow_id, state)
+    async with db.session() as session:
+        stmt = select(TaskRun.id).where(TaskRun.flow_run_id == run_id).order_by(TaskRun.id)
+        return list((await session.scalars(stmt)).all())
+
+
+async def _rows(db: Database, ids: list[uuid.UUID]) -> list[tuple[object, ...]]:
+    async with db.session() as session:
+        rows = await session.execute(
+            select(
+                TaskRun.state,
+                TaskRun.version,
+                TaskRun.state_message,
+                TaskRun.start_time.is_not(None),
+                TaskRun.end_time.is_not(None),
+                TaskRun.heartbeat.is_not(None),
+            )
+            .where(TaskRun.id.in_(ids))
+            .order_by(TaskRun.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_a_batch_writes_what_single_writes_write(db: Database) -> None:
+    batch, single = await _task_runs(db), await _task_runs(db)
+    states = [
+        {"type": "Running", "message": "go"},
+        {"type": "Failed", "message": "no"},
+        {"type": "Retrying", "message": "again", "run_count": 2},
+    ]
+    async with db.transaction() as session:
+        writes = await set_task_run_states(session, list(zip(batch, states, strict=True)))
+    async with db.transaction() as session:
+        for run_id, state in zip(single, states, strict=True):
+            await set_task_run_state(session, run_id, state)
+
+    assert [(w.run_id, w.version, w.state) for w in writes] == [
+        (run_id, 2, state["type"]) for run_id, state in zip(batch, states, strict=True)
+    ]
+    assert await _rows(db, batch) == await _rows(db, single)
+    async with db.session() as session:
+        counts = await session.execute(
+            select(TaskRunState.task_run_id, func.count())
+            .where(TaskRunState.task_run_id.in_(batch))
+            .group_by(TaskRunState.task_run_id)
+        )
+        assert dict(counts.all()) == {run_id: 2 for run_id in batch}
+
+
+async def test_a_refused_change_refuses_the_batch(db: Database) -> None:
+    ids = await _task_runs(db, state="Scheduled")
+    before = await _rows(db, ids)
+    with pytest.raises(StateUpdateFailed, match="is not in a running state"):
+        async with db.transaction() as session:
+            await set_task_run_states(
+                session, [(ids[0], {"type": "Failed"}), (ids[1], {"type": "Running"})]
+            )
+    with pytest.raises(StateUpdateFailed, match="State update failed for task run ID"):
+        async with db.transaction() as session:
+            await set_task_run_states(
+                session, [(ids[0], {"type": "Failed"}), (uuid.uuid4(), {"type": "Failed"})]
+            )
+    with pytest.raises(ValidationFailed, match="only once"):
+        async with db.transaction() as session:
+            await set_task_run_states(session, [(ids[0], {"type": "Failed"})] * 2)
+    assert await _rows(db, ids) == before
+
+
+async def test_an_empty_batch_writes_nothing(db: Database) -> None:
+    async with db.transaction() as session:
+        assert await set_task_run_states(session, []) == []
