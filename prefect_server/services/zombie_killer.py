@@ -20,7 +20,7 @@ from prefect_server.database import dialect
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import APIError
-from prefect_server.orchestration.states import set_flow_run_state, set_task_run_state, utcnow
+from prefect_server.orchestration.states import set_flow_run_state, set_task_run_states, utcnow
 from prefect_server.services.heartbeats import (
     cutoff,
     for_each_chunk,
@@ -129,35 +129,33 @@ async def _reap_task_runs(session: AsyncSession, rows: Sequence[Any], stale: dt.
     stale_flow_runs = select(FlowRun.id).where(FlowRun.heartbeat <= stale)
     still_zombies = dialect.for_update(
         session,
-        select(TaskRun.id).where(
+        select(TaskRun.id)
+        .where(
             TaskRun.id.in_([row.id for row in rows]),
             TaskRun.state == "Running",
             TaskRun.flow_run_id.in_(stale_flow_runs),
-        ),
+        )
+        .order_by(TaskRun.id),
     )
     locked = set((await session.scalars(still_zombies)).all())
+    flow_run_ids = {row.flow_run_id for row in rows if row.id in locked}
     flow_states = dict(
         (
             await session.execute(
-                select(FlowRun.id, FlowRun.state).where(
-                    FlowRun.id.in_({row.flow_run_id for row in rows if row.id in locked})
-                )
+                select(FlowRun.id, FlowRun.state).where(FlowRun.id.in_(flow_run_ids))
             )
         ).all()
     )
-    entries = []
-    for row in rows:
-        if row.id not in locked:
-            continue
-        state = _task_run_state(row, flow_states.get(row.flow_run_id))
-        try:
-            await set_task_run_state(session, row.id, state)
-        except APIError as exc:
-            logger.error("Could not update zombie task run %s: %s", row.id, exc)
-            continue
-        entries.append(log_entry(TASK_RUN_LOG, "ERROR", state["message"], row.flow_run_id, row.id))
+    zombies = [row for row in rows if row.id in locked]
+    changes = [(row.id, _task_run_state(row, flow_states.get(row.flow_run_id))) for row in zombies]
+    # All or nothing: a refused change fails the chunk, which is then retried run by run.
+    await set_task_run_states(session, changes)
+    entries = [
+        log_entry(TASK_RUN_LOG, "ERROR", state["message"], row.flow_run_id, row.id)
+        for row, (_, state) in zip(zombies, changes, strict=True)
+    ]
     await write_logs(session, entries)
-    return len(entries)
+    return len(changes)
 
 
 async def _reap_flow_runs(session: AsyncSession, rows: Sequence[Any], stale: dt.datetime) -> int:
