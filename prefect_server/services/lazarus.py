@@ -84,12 +84,14 @@ async def _resurrect(
 ) -> int:
     still_dead = dialect.for_update(
         session,
-        select(FlowRun.id, FlowRun.times_resurrected).where(
+        select(FlowRun.id, FlowRun.times_resurrected)
+        .where(
             FlowRun.id.in_([row.id for row in rows]),
             FlowRun.state.in_(RESURRECTABLE_STATES),
             FlowRun.heartbeat <= stale,
             _no_active_task_run(),
-        ),
+        )
+        .order_by(FlowRun.id),
     )
     failed_message = (
         f"A Lazarus process attempted to reschedule this run {limit} times without success. "
