@@ -76,7 +76,9 @@ def add_service(
     if loop_seconds <= 0:
         raise ValueError(f"The {name} service needs a positive loop_seconds, got {loop_seconds}.")
     args = (db, settings, name, run_once, asyncio.Lock())
-    scheduler.add_job(tick, "date", args=args, id=f"{name}-at-start", name=name)
+    scheduler.add_job(
+        tick, "date", args=args, id=f"{name}-at-start", name=name, misfire_grace_time=None
+    )
     scheduler.add_job(
         tick,
         "interval",
