@@ -16,7 +16,6 @@ from prefect_server.orchestration import queue
 import factories
 
 QUEUE = "mutation($input: get_runs_in_queue_input!) { get_runs_in_queue(input: $input) { flow_run_ids } }"
-NOW = dt.datetime.now(dt.timezone.utc)
 
 
 @pytest.fixture
@@ -31,21 +30,27 @@ async def poll(
         return await queue.get_runs_in_queue(session, tenant_id, before=before, labels=labels)
 
 
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 async def test_scheduled_runs_by_start_time(gql: Any, db: Database, chain: Any) -> None:
     tenant_id, flow_id = chain
-    starts = [NOW - dt.timedelta(minutes=1) + dt.timedelta(minutes=i) for i in range(10)]
+    now = utcnow()
+    # Hours apart, so "now" at any moment of a slow test run still falls between the same runs.
+    starts = [now - dt.timedelta(minutes=90) + dt.timedelta(hours=i) for i in range(10)]
     ids = [
         str(await factories.create_flow_run(db, flow_id, scheduled_start_time=s))
         for s in reversed(starts)
     ]
     ids.reverse()
-    before = (NOW + dt.timedelta(minutes=3, seconds=30)).isoformat()
+    before = (now + dt.timedelta(hours=3)).isoformat()
     data = await gql(
         QUEUE, {"input": {"tenant_id": str(tenant_id), "before": before, "labels": []}}
     )
     # Ordered by start time; only those starting by `before`; repeated polls see the same runs.
     assert data["get_runs_in_queue"]["flow_run_ids"] == ids[:5]
-    assert await poll(db, tenant_id, NOW + dt.timedelta(minutes=3, seconds=30)) == ids[:5]
+    assert await poll(db, tenant_id, now + dt.timedelta(hours=3)) == ids[:5]
     assert await poll(db, tenant_id) == ids[:2]
     await factories.set_flow_run_state(db, uuid.UUID(ids[0]), {"type": "Success"})
     assert await poll(db, tenant_id) == ids[1:2]
@@ -56,7 +61,7 @@ async def test_at_most_25(db: Database, chain: Any) -> None:
     tenant_id, flow_id = chain
     for _ in range(30):
         await factories.create_flow_run(
-            db, flow_id, scheduled_start_time=NOW - dt.timedelta(minutes=1)
+            db, flow_id, scheduled_start_time=utcnow() - dt.timedelta(minutes=1)
         )
     assert len(await poll(db, tenant_id)) == 25
 
@@ -75,7 +80,7 @@ async def test_label_matching(
     db: Database, chain: Any, agent_labels: list[str], visible: set[str]
 ) -> None:
     tenant_id, flow_id = chain
-    past = NOW - dt.timedelta(minutes=1)
+    past = utcnow() - dt.timedelta(minutes=1)
     runs = {
         "none": await factories.create_flow_run(db, flow_id, labels=[], scheduled_start_time=past),
         "foo": await factories.create_flow_run(
@@ -94,24 +99,24 @@ async def test_running_run_with_a_waiting_task_run(db: Database, chain: Any) -> 
     run_id = await factories.running_flow_run(db, flow_id)
     task_runs = await factories.task_run_ids(db, run_id)
     assert await poll(db, tenant_id) == []
-    soon = (NOW + dt.timedelta(minutes=5)).isoformat()
+    later = utcnow() + dt.timedelta(hours=5)
     await factories.set_task_run_state(
-        db, task_runs["t1-1"], {"type": "Retrying", "start_time": soon}
+        db, task_runs["t1-1"], {"type": "Retrying", "start_time": later.isoformat()}
     )
     assert await poll(db, tenant_id) == []
-    assert await poll(db, tenant_id, before=NOW + dt.timedelta(minutes=6)) == [str(run_id)]
+    assert await poll(db, tenant_id, before=later + dt.timedelta(minutes=1)) == [str(run_id)]
     # Paused without a start time never becomes due.
     await factories.set_task_run_state(db, task_runs["t1-1"], {"type": "Paused"})
-    assert await poll(db, tenant_id, before=NOW + dt.timedelta(days=999)) == []
+    assert await poll(db, tenant_id, before=utcnow() + dt.timedelta(days=999)) == []
 
 
 async def test_paused_flow_run_without_start_is_not_queued(db: Database, chain: Any) -> None:
     tenant_id, flow_id = chain
     run_id = await factories.create_flow_run(
-        db, flow_id, scheduled_start_time=NOW - dt.timedelta(minutes=1)
+        db, flow_id, scheduled_start_time=utcnow() - dt.timedelta(minutes=1)
     )
     await factories.set_flow_run_state(db, run_id, {"type": "Paused"})
-    assert await poll(db, tenant_id, before=NOW + dt.timedelta(days=999)) == []
+    assert await poll(db, tenant_id, before=utcnow() + dt.timedelta(days=999)) == []
 
 
 async def test_agent_header_records_last_queried(gql: Any, db: Database, chain: Any) -> None:
