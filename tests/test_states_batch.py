@@ -87,3 +87,70 @@ async def test_a_refused_change_refuses_the_batch(db: Database) -> None:
 async def test_an_empty_batch_writes_nothing(db: Database) -> None:
     async with db.transaction() as session:
         assert await set_task_run_states(session, []) == []
+
+
+async def _flow_runs(db: Database, n: int, state: str | None = None) -> list[uuid.UUID]:
+    flow_id = await make_flow(db)
+    return sorted([await make_run(db, flow_id, state) for _ in range(n)])
+
+
+async def _flow_rows(db: Database, ids: list[uuid.UUID]) -> list[tuple[object, ...]]:
+    from prefect_server.database.models import FlowRun
+
+    async with db.session() as session:
+        rows = await session.execute(
+            select(
+                FlowRun.state,
+                FlowRun.version,
+                FlowRun.state_message,
+                FlowRun.start_time.is_not(None),
+                FlowRun.end_time.is_not(None),
+                FlowRun.heartbeat.is_not(None),
+            )
+            .where(FlowRun.id.in_(ids))
+            .order_by(FlowRun.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_a_flow_run_batch_writes_what_single_writes_write(db: Database) -> None:
+    from prefect_server.orchestration.states import set_flow_run_state, set_flow_run_states
+
+    batch, single = await _flow_runs(db, 3), await _flow_runs(db, 3)
+    states = [
+        {"type": "Running", "message": "go"},
+        {"type": "Failed", "message": "no"},
+        {"type": "Cancelled", "message": "stop"},
+    ]
+    async with db.transaction() as session:
+        writes = await set_flow_run_states(session, list(zip(batch, states, strict=True)))
+    async with db.transaction() as session:
+        for run_id, state in zip(single, states, strict=True):
+            await set_flow_run_state(session, run_id, state)
+
+    assert [(w.run_id, w.version, w.state) for w in writes] == [
+        (run_id, 2, state["type"]) for run_id, state in zip(batch, states, strict=True)
+    ]
+    assert await _flow_rows(db, batch) == await _flow_rows(db, single)
+    # The cancellation reached the cancelled run's task runs, as a single write does.
+    async with db.session() as session:
+        cancelled = await session.scalars(
+            select(TaskRun.state).where(TaskRun.flow_run_id.in_([batch[2], single[2]]))
+        )
+        assert set(cancelled) == {"Cancelled"}
+
+
+async def test_a_refused_flow_run_change_refuses_the_batch(db: Database) -> None:
+    from prefect_server.orchestration.states import set_flow_run_states
+
+    ids = await _flow_runs(db, 2, "Submitted")
+    before = await _flow_rows(db, ids)
+    with pytest.raises(StateUpdateFailed, match="already been submitted"):
+        async with db.transaction() as session:
+            await set_flow_run_states(
+                session, [(ids[0], {"type": "Failed"}), (ids[1], {"type": "Submitted"})]
+            )
+    with pytest.raises(ValidationFailed, match="only once"):
+        async with db.transaction() as session:
+            await set_flow_run_states(session, [(ids[0], {"type": "Failed"})] * 2)
+    assert await _flow_rows(db, ids) == before

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.models import (
     Agent,
+    CloudHook,
     FlowRun,
     FlowRunState,
     TaskRun,
@@ -147,22 +148,9 @@ async def set_flow_run_state(
     row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
     if row is None:
         raise failed
-    if (
-        parsed.type == "Submitted"
-        and row.state == "Submitted"
-        and row.state_timestamp is not None
-        and now - row.state_timestamp < SUBMITTED_GUARD
-    ):
-        # The agent matches "State update failed" and quietly leaves the run to the first one.
-        raise StateUpdateFailed("State update failed: this run has already been submitted.")
+    values, state_row, version = _flow_run_write(run_id, parsed, row, now)
     if parsed.type == "Cancelled":
         await _cancel_task_runs(session, run_id, parsed)
-
-    version = (row.version or 0) + 1
-    values = _run_values(parsed, version, now)
-    values.update(_times(parsed.type, now, row.start_time, row.end_time))
-    if parsed.type in _HEARTBEAT_STATES:
-        values["heartbeat"] = now
     if parsed.type == "Submitted" and agent_id:
         # Only an agent that exists is recorded; a bad header never fails the state write.
         try:
@@ -171,8 +159,6 @@ async def set_flow_run_state(
             agent = None
         if agent and await session.scalar(select(Agent.id).where(Agent.id == agent)):
             values["agent_id"] = agent
-    state_row = _state_row(parsed, version, now, row.tenant_id)
-    state_row["flow_run_id"] = run_id
     conn = await session.connection()
     for stmt in dialect.insert_then_update(
         session,
@@ -189,6 +175,127 @@ async def set_flow_run_state(
         version=version,
     )
     return StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+def _flow_run_write(
+    run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The run columns, the state row and the version of one flow-run state write: the
+    rules shared by ``set_flow_run_state`` and ``set_flow_run_states``."""
+    if (
+        parsed.type == "Submitted"
+        and row.state == "Submitted"
+        and row.state_timestamp is not None
+        and now - row.state_timestamp < SUBMITTED_GUARD
+    ):
+        # The agent matches "State update failed" and quietly leaves the run to the first one.
+        raise StateUpdateFailed("State update failed: this run has already been submitted.")
+    version = (row.version or 0) + 1
+    values = _run_values(parsed, version, now)
+    values.update(_times(parsed.type, now, row.start_time, row.end_time))
+    if parsed.type in _HEARTBEAT_STATES:
+        values["heartbeat"] = now
+    state_row = _state_row(parsed, version, now, row.tenant_id)
+    state_row["flow_run_id"] = run_id
+    return values, state_row, version
+
+
+async def set_flow_run_states(
+    session: AsyncSession, changes: Sequence[tuple[uuid.UUID, dict[str, Any] | ParsedState]]
+) -> list[StateWrite]:
+    """``set_flow_run_state`` (without an agent) for many flow runs at once.
+
+    The runs are locked together in id order, their state rows and columns written in one
+    batch; cancellation cascades and cloud hooks as for single writes (the hooks are only
+    looked up when some hook is active). All or nothing: a refused change raises, and the
+    caller's transaction must then be rolled back. Used by the services.
+    """
+    if not changes:
+        return []
+    ids = [run_id for run_id, _ in changes]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("Each flow run may appear only once in a batch of states.")
+    now = utcnow()
+    conn = await session.connection()
+    rows = {row.id: row for row in await conn.execute(_flow_runs_lock(session), {"run_ids": ids})}
+    batch = []
+    written = []
+    for run_id, state in changes:
+        row = rows.get(run_id)
+        if row is None:
+            raise StateUpdateFailed(f"State update failed for flow run ID {run_id}")
+        parsed = _as_state(state, now)
+        values, state_row, version = _flow_run_write(run_id, parsed, row, now)
+        if parsed.type == "Cancelled":
+            await _cancel_task_runs(session, run_id, parsed)
+        # One statement for every run: columns a write leaves alone keep their value.
+        values.setdefault("start_time", row.start_time)
+        values.setdefault("end_time", row.end_time)
+        values.setdefault("heartbeat", row.heartbeat)
+        params = {f"r_{key}": value for key, value in values.items()}
+        params.update({f"s_{key}": value for key, value in state_row.items()})
+        params["run_id"] = run_id
+        batch.append(params)
+        written.append((row, parsed, StateWrite(run_id, state_row["id"], version, parsed.type)))
+    for stmt in _flow_run_writes(session):
+        await conn.execute(stmt, batch)
+    hooks = select(CloudHook.id).where(CloudHook.active.is_(True)).limit(1)
+    if await session.scalar(hooks) is not None:
+        for row, parsed, write in written:
+            await cloud_hooks.flow_run_state_changed(
+                session,
+                flow_run_id=write.run_id,
+                flow_id=row.flow_id,
+                tenant_id=row.tenant_id,
+                state=parsed,
+                version=write.version,
+            )
+    return [write for _, _, write in written]
+
+
+_FLOW_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
+
+
+def _flow_runs_lock(session: AsyncSession) -> Any:
+    return _flow_run_statements(session)[0]
+
+
+def _flow_run_writes(session: AsyncSession) -> list[Any]:
+    return _flow_run_statements(session)[1]
+
+
+def _flow_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
+    """``set_flow_run_states``' lock (``run_ids``, id order) and batch write, built once."""
+    kind = dialect.dialect_name(session)
+    if kind not in _FLOW_RUN_STATEMENTS:
+        lock = (
+            select(
+                FlowRun.id,
+                FlowRun.version,
+                FlowRun.state,
+                FlowRun.state_timestamp,
+                FlowRun.start_time,
+                FlowRun.end_time,
+                FlowRun.heartbeat,
+                FlowRun.tenant_id,
+                FlowRun.flow_id,
+            )
+            .where(FlowRun.id.in_(bindparam("run_ids", expanding=True)))
+            .order_by(FlowRun.id)
+        )
+        state_columns = [c.name for c in FlowRunState.__table__.columns]
+        run_columns = [*_RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+        _FLOW_RUN_STATEMENTS[kind] = (
+            dialect.for_update(session, lock),
+            dialect.insert_then_update(
+                session,
+                insert(FlowRunState).values({c: bindparam(f"s_{c}") for c in state_columns}),
+                update(FlowRun)
+                .where(FlowRun.id == bindparam("run_id"))
+                .values({c: bindparam(f"r_{c}") for c in run_columns}),
+            ),
+        )
+    return _FLOW_RUN_STATEMENTS[kind]
 
 
 async def set_task_run_state(
