@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, TaskRun
-from prefect_server.orchestration.errors import APIError
-from prefect_server.orchestration.states import set_flow_run_state, utcnow
+from prefect_server.orchestration.states import set_flow_run_states, utcnow
 from prefect_server.services.heartbeats import (
     cutoff,
     for_each_chunk,
@@ -97,30 +96,26 @@ async def _resurrect(
         f"A Lazarus process attempted to reschedule this run {limit} times without success. "
         "Marking as failed."
     )
+    changes: list[tuple[Any, dict[str, Any]]] = []
     entries = []
     rescheduled: list[Any] = []
     for run_id, times_resurrected in (await session.execute(still_dead)).all():
         attempts = times_resurrected or 0
         if attempts < limit:
+            message = f"{RESCHEDULED_MESSAGE} This is attempt {attempts + 1}."
             state = {
                 "type": "Scheduled",
                 "message": RESCHEDULED_MESSAGE,
                 "start_time": utcnow().isoformat(),
             }
-            entry = log_entry(
-                LOG_NAME, "INFO", f"{RESCHEDULED_MESSAGE} This is attempt {attempts + 1}.", run_id
-            )
+            entries.append(log_entry(LOG_NAME, "INFO", message, run_id))
+            rescheduled.append(run_id)
         else:
             state = {"type": "Failed", "message": failed_message}
-            entry = log_entry(LOG_NAME, "ERROR", failed_message, run_id)
-        try:
-            await set_flow_run_state(session, run_id, state)
-        except APIError as exc:
-            logger.error("Could not update flow run %s: %s", run_id, exc)
-            continue
-        if state["type"] == "Scheduled":
-            rescheduled.append(run_id)
-        entries.append(entry)
+            entries.append(log_entry(LOG_NAME, "ERROR", failed_message, run_id))
+        changes.append((run_id, state))
+    # All or nothing: a refused change fails the chunk, which is then retried run by run.
+    await set_flow_run_states(session, changes)
     if rescheduled:
         await session.execute(
             update(FlowRun)
