@@ -99,3 +99,19 @@ async def test_default_tenant_created_once(app: object, db: Database) -> None:
     async with db.session() as session:
         rows = (await session.execute(select(Tenant.name, Tenant.slug))).all()
     assert rows == [("default", "default")]
+
+
+def test_timestamps_are_formatted_as_postgresql_writes_them() -> None:
+    import datetime as dt
+
+    from prefect_server.graphql.scalars import format_timestamp
+
+    utc = dt.timezone.utc
+    assert format_timestamp(dt.datetime(2030, 1, 1, 3, tzinfo=utc)) == "2030-01-01T03:00:00+00:00"
+    assert format_timestamp(dt.datetime(2030, 1, 1, 3, 0, 0, 500000, tzinfo=utc)) == (
+        "2030-01-01T03:00:00.5+00:00"
+    )
+    assert format_timestamp(dt.datetime(2030, 1, 1, 3, 0, 0, 123456, tzinfo=utc)) == (
+        "2030-01-01T03:00:00.123456+00:00"
+    )
+    assert format_timestamp("2030-01-01T05:00:00.25+02:00") == "2030-01-01T03:00:00.25+00:00"

@@ -68,7 +68,7 @@ async def test_value_formats(gql: Any, world: Any) -> None:
         None,
     ]
     assert data["task"][0]["tags"] == ["a", "b"]
-    assert data["flow_run_by_pk"]["start_time"] == "2030-01-04T00:00:00.500000+00:00"
+    assert data["flow_run_by_pk"]["start_time"] == "2030-01-04T00:00:00.5+00:00"
 
 
 async def test_by_pk_missing_is_null_and_log_has_no_by_pk(gql: Any, world: Any) -> None:

@@ -19,14 +19,19 @@ from prefect_server.utilities.intervals import parse_interval
 
 
 def format_timestamp(value: Any) -> str | None:
-    """ISO-8601 with an offset; fractional seconds only when non-zero (as PostgreSQL)."""
+    """ISO-8601 with an offset; fractional seconds only when non-zero and without
+    trailing zeros (``…T00:00:00.5+00:00``), as PostgreSQL writes them."""
     if value is None:
         return None
     if isinstance(value, str):
         value = parse_timestamp(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return value.isoformat()
+    text = value.isoformat()
+    if value.microsecond:
+        clock, offset = text[:-6], text[-6:]
+        text = clock.rstrip("0") + offset
+    return text
 
 
 def format_interval(value: Any) -> str | None:
