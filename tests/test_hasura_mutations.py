@@ -199,3 +199,28 @@ async def test_bad_filter_in_a_mutation_writes_nothing(gql: Any, world: Any) -> 
     assert "nope" in errors[0]["message"]
     data = await gql('query { task_aggregate(where: {name: {_eq: "x"}}) { aggregate { count } } }')
     assert data["task_aggregate"]["aggregate"]["count"] == 0
+
+
+async def test_inserted_flow_run_starts_with_its_task_runs(gql: Any, world: Any) -> None:
+    # Server 1's trigger gave every inserted flow run one Pending task run per task.
+    insert = """mutation($object: flow_run_insert_input!) {
+        insert_flow_run_one(object: $object, on_conflict: {
+            constraint: ix_flow_run_idempotency_key_unique, update_columns: [idempotency_key]}) {
+          id task_runs { map_index state version task { flow_id } } } }"""
+    obj = {"flow_id": W.etl, "tenant_id": W.tenant, "idempotency_key": "hasura-insert"}
+    data = await gql(insert, {"object": obj})
+    tasks = await gql(
+        "query($f: uuid!) { task_aggregate(where: {flow_id: {_eq: $f}}) { aggregate { count } } }",
+        {"f": W.etl},
+    )
+    expected = tasks["task_aggregate"]["aggregate"]["count"]
+    assert expected > 0
+    task_runs = data["insert_flow_run_one"]["task_runs"]
+    assert len(task_runs) == expected
+    assert all(
+        t == {"map_index": -1, "state": "Pending", "version": 1, "task": {"flow_id": W.etl}}
+        for t in task_runs
+    )
+    again = await gql(insert, {"object": obj})
+    assert again["insert_flow_run_one"]["id"] == data["insert_flow_run_one"]["id"]
+    assert len(again["insert_flow_run_one"]["task_runs"]) == expected

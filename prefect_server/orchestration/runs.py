@@ -156,6 +156,25 @@ async def create_flow_run(
     return run_id
 
 
+async def create_initial_task_runs(session: AsyncSession, flow_run_id: uuid.UUID) -> None:
+    """Give a flow run inserted by other means (a Hasura-style ``insert_flow_run``) the
+    un-mapped task runs every flow run starts with: Server 1 did this in a trigger on
+    every flow_run insert, and the 1.4.1 flow-run process depends on them."""
+    run = (
+        await session.execute(
+            select(FlowRun.flow_id, FlowRun.tenant_id).where(FlowRun.id == flow_run_id)
+        )
+    ).first()
+    if run is None:
+        return
+    has_task_runs = await session.scalar(
+        select(TaskRun.id).where(TaskRun.flow_run_id == flow_run_id).limit(1)
+    )
+    if has_task_runs is None:
+        now = dt.datetime.now(dt.timezone.utc)
+        await _create_task_runs(session, flow_run_id, run.flow_id, run.tenant_id, now)
+
+
 async def _create_task_runs(
     session: AsyncSession,
     flow_run_id: uuid.UUID,

@@ -20,7 +20,7 @@ from prefect_server.database.models import utcnow
 from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.mutation_inputs import constraints
-from prefect_server.orchestration import states
+from prefect_server.orchestration import runs, states
 
 STATE_TABLES = {"flow_run_state": "flow_run_id", "task_run_state": "task_run_id"}
 
@@ -96,6 +96,8 @@ async def _insert_one(
         raise write_error(error) from None
     if row_id is None:
         return None
+    if table.name == "flow_run" and row_id == values["id"]:
+        await runs.create_initial_task_runs(session, row_id)
     for rel in table.relationships.values():
         nested = obj.get(rel.name)
         if nested and rel.is_array:
