@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType, TypeAlias
 
 import strawberry
 
@@ -100,45 +100,66 @@ def _str(value: Any) -> str:
     return str(value)
 
 
-# Hasura's scalars.
-uuid_scalar = strawberry.scalar(
-    NewType("uuid", str), name="uuid", serialize=_str, parse_value=parse_uuid
-)
-timestamptz = strawberry.scalar(
-    NewType("timestamptz", str),
-    name="timestamptz",
-    serialize=format_timestamp,
-    parse_value=parse_timestamp,
-)
-jsonb = strawberry.scalar(
-    NewType("jsonb", object), name="jsonb", serialize=_identity, parse_value=_identity
-)
-interval = strawberry.scalar(
-    NewType("interval", str), name="interval", serialize=format_interval, parse_value=parse_interval
-)
-uuid_array = strawberry.scalar(
-    NewType("_uuid", str), name="_uuid", serialize=_str, parse_value=parse_uuid_array
-)
-bigint = strawberry.scalar(NewType("bigint", int), name="bigint", serialize=int, parse_value=int)
-numeric = strawberry.scalar(
-    NewType("numeric", float), name="numeric", serialize=float, parse_value=float
-)
-float8 = strawberry.scalar(
-    NewType("float8", float), name="float8", serialize=float, parse_value=float
-)
+# Type checkers see what each scalar carries; Strawberry sees the scalar definitions.
+if TYPE_CHECKING:
+    uuid_scalar: TypeAlias = str
+    timestamptz: TypeAlias = Any
+    jsonb: TypeAlias = Any
+    interval: TypeAlias = Any
+    uuid_array: TypeAlias = Any
+    bigint: TypeAlias = int
+    numeric: TypeAlias = float
+    float8: TypeAlias = float
+    UUID: TypeAlias = str
+    JSON: TypeAlias = Any
+    DateTime: TypeAlias = Any
+else:
+    # Hasura's scalars.
+    uuid_scalar = strawberry.scalar(
+        NewType("uuid", str), name="uuid", serialize=_str, parse_value=parse_uuid
+    )
+    timestamptz = strawberry.scalar(
+        NewType("timestamptz", str),
+        name="timestamptz",
+        serialize=format_timestamp,
+        parse_value=parse_timestamp,
+    )
+    jsonb = strawberry.scalar(
+        NewType("jsonb", object), name="jsonb", serialize=_identity, parse_value=_identity
+    )
+    interval = strawberry.scalar(
+        NewType("interval", str),
+        name="interval",
+        serialize=format_interval,
+        parse_value=parse_interval,
+    )
+    uuid_array = strawberry.scalar(
+        NewType("_uuid", str), name="_uuid", serialize=_str, parse_value=parse_uuid_array
+    )
+    bigint = strawberry.scalar(
+        NewType("bigint", int), name="bigint", serialize=int, parse_value=int
+    )
+    numeric = strawberry.scalar(
+        NewType("numeric", float), name="numeric", serialize=float, parse_value=float
+    )
+    float8 = strawberry.scalar(
+        NewType("float8", float), name="float8", serialize=float, parse_value=float
+    )
 
-# The action service's scalars.
-UUID = strawberry.scalar(NewType("UUID", str), name="UUID", serialize=_str, parse_value=parse_uuid)
-JSON = strawberry.scalar(
-    NewType("JSON", object),
-    name="JSON",
-    serialize=_identity,
-    parse_value=_identity,
-    parse_literal=_json_literal,
-)
-DateTime = strawberry.scalar(
-    NewType("DateTime", str),
-    name="DateTime",
-    serialize=format_timestamp,
-    parse_value=parse_timestamp,
-)
+    # The action service's scalars.
+    UUID = strawberry.scalar(
+        NewType("UUID", str), name="UUID", serialize=_str, parse_value=parse_uuid
+    )
+    JSON = strawberry.scalar(
+        NewType("JSON", object),
+        name="JSON",
+        serialize=_identity,
+        parse_value=_identity,
+        parse_literal=_json_literal,
+    )
+    DateTime = strawberry.scalar(
+        NewType("DateTime", str),
+        name="DateTime",
+        serialize=format_timestamp,
+        parse_value=parse_timestamp,
+    )
