@@ -19,21 +19,13 @@ from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskR
 from prefect_server.database.types import parse_timestamp
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.run_names import random_name
+from prefect_server.orchestration.serialization import id_or_raise as _uuid
 from prefect_server.orchestration.states import set_flow_run_state, utcnow
 from prefect_server.orchestration.task_runs import (  # noqa: F401 (scheduling uses these)
     TASK_RUN_CREATED,
     _created_state,
     _new_task_run,
 )
-
-
-def _uuid(value: Any, error: Exception) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        raise error from None
 
 
 def _default_labels(labels: list[str] | None, run_config: Any, flow: Any) -> list[str]:

@@ -26,6 +26,14 @@ def parse_id(value: Any) -> uuid.UUID | None:
         return None
 
 
+def id_or_raise(value: Any, error: Exception) -> uuid.UUID:
+    """A UUID from a UUID or its text; raises ``error`` for anything that is not one."""
+    parsed = parse_id(value)
+    if parsed is None:
+        raise error
+    return parsed
+
+
 def require_id(value: Any, message: str) -> uuid.UUID:
     """A UUID, or ``ValidationFailed(message)`` when the value is empty or not a UUID."""
     parsed = parse_id(value) if value else None

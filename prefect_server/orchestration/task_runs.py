@@ -14,20 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
+from prefect_server.orchestration.serialization import id_or_raise as _uuid
 from prefect_server.orchestration.state_schema import parse_state
 from prefect_server.orchestration.states import utcnow
 
 # Exactly what Server 1's trigger wrote for pre-created task runs (spec §1.4 item 1).
 TASK_RUN_CREATED = {"type": "Pending", "message": "Task run created"}
-
-
-def _uuid(value: Any, error: Exception) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        raise error from None
 
 
 async def _update(session: AsyncSession, row_id: Any, values: dict[str, Any]) -> bool:
