@@ -15,8 +15,11 @@ from fastapi.responses import JSONResponse, Response
 import prefect_server
 from prefect_server.database import migrations
 from prefect_server.database.engine import Database
-from prefect_server.graphql.schema import DocumentChecker, build_schema
-from prefect_server.http.graphql import GraphQLEndpoint, graphiql_page
+from prefect_server.graphql import actions
+from prefect_server.graphql.checker import DocumentChecker
+from prefect_server.graphql.plans import Plans
+from prefect_server.graphql.schema import build_schema
+from prefect_server.http.graphql import GraphQLEndpoint, GraphQLLane, graphiql_page
 from prefect_server.orchestration import tenants
 from prefect_server.settings import Settings, load_settings
 
@@ -27,7 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     schema = build_schema(depth_limit=settings.query_depth_limit, checked_by_transport=True)
     endpoint = GraphQLEndpoint(
-        schema, DocumentChecker(schema, settings.query_depth_limit), settings.max_request_body_bytes
+        schema,
+        DocumentChecker(schema, settings.query_depth_limit),
+        settings.max_request_body_bytes,
+        Plans(schema, actions.hot_handlers()) if settings.graphql_plans else None,
     )
 
     @asynccontextmanager
@@ -76,7 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def graphiql(request: Request) -> Response:
         return graphiql_page()
 
-    for path in ("/", "/graphql", "/graphql/"):
+    # Added last, so it runs before CORS and the router (see GraphQLLane).
+    app.add_middleware(GraphQLLane, endpoint=endpoint)
+    for path in sorted(GraphQLLane.PATHS):
         app.add_api_route(path, graphql, methods=["POST"], include_in_schema=False)
         app.add_api_route(path, graphiql, methods=["GET"], include_in_schema=False)
 

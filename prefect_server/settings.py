@@ -86,6 +86,9 @@ class Settings:
     state_max_payload_bytes: int = 1_000_000
     max_request_body_bytes: int = 5 * 1024 * 1024
     query_depth_limit: int = 7
+    # Run the client's hottest documents through execution plans (graphql/plans.py).
+    # Off: every document goes through the general executor; answers are the same.
+    graphql_plans: bool = True
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -89,7 +91,7 @@ class Database:
 
 def _create_engine(url: str, *, echo: bool, pool_size: int, busy_timeout: float) -> AsyncEngine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_text}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -107,6 +109,14 @@ def _create_engine(url: str, *, echo: bool, pool_size: int, busy_timeout: float)
     else:
         _configure_postgres(engine)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    # orjson: the state and log columns are written thousands of times a minute.
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # what orjson refuses, json may still take (or explain)
+        return json.dumps(value)
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:

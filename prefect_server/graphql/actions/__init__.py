@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 
-def _collect(attribute: str) -> list[type]:
-    found: list[type] = []
+def _collect(attribute: str) -> list[Any]:
+    found: list[Any] = []
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):
             continue
@@ -29,3 +30,14 @@ def query_types() -> list[type]:
 
 def mutation_types() -> list[type]:
     return _collect("Mutation")
+
+
+def hot_handlers() -> dict[str, Any]:
+    """Root mutation fields with a handler for planned documents (``HOT`` of each module)."""
+    handlers: dict[str, Any] = {}
+    for module_handlers in _collect("HOT"):
+        overlap = handlers.keys() & module_handlers.keys()  # type: ignore[attr-defined]
+        if overlap:
+            raise ValueError(f"Hot handlers defined twice: {sorted(overlap)}")
+        handlers.update(module_handlers)  # type: ignore[call-overload]
+    return handlers

@@ -83,6 +83,22 @@ async def _each(items: list[Any], write: Callable[[Any], Awaitable[Any]]) -> lis
     return list(await asyncio.gather(*(write(item) for item in items)))
 
 
+async def _set_flow_run_state(ctx: Context, flow_run_id: str, state: Any) -> SetFlowRunStatePayload:
+    check_size(state, ctx.settings.state_max_payload_bytes)
+    parsed = parse_state(state)
+    async with ctx.db.transaction() as session:
+        await states.set_flow_run_state(session, flow_run_id, parsed, agent_id=ctx.agent_id)
+    return SetFlowRunStatePayload(id=flow_run_id, status="SUCCESS", message=None)
+
+
+async def _set_task_run_state(ctx: Context, task_run_id: str, state: Any) -> SetTaskRunStatePayload:
+    check_size(state, ctx.settings.state_max_payload_bytes)
+    parsed = parse_state(state)
+    async with ctx.db.transaction() as session:
+        written = await states.set_task_run_state(session, task_run_id, parsed)
+    return SetTaskRunStatePayload(id=task_run_id, status=written.status, message=None)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
@@ -90,16 +106,9 @@ class Mutation:
         self, info: Info[Context, None], input: SetFlowRunStatesInput
     ) -> SetFlowRunStatesPayload | None:
         ctx = info.context
-        limit = ctx.settings.state_max_payload_bytes
 
         async def write(item: SetFlowRunStateInput) -> SetFlowRunStatePayload:
-            check_size(item.state, limit)
-            parsed = parse_state(item.state)
-            async with ctx.db.transaction() as session:
-                await states.set_flow_run_state(
-                    session, item.flow_run_id, parsed, agent_id=ctx.agent_id
-                )
-            return SetFlowRunStatePayload(id=item.flow_run_id, status="SUCCESS", message=None)
+            return await _set_flow_run_state(ctx, item.flow_run_id, item.state)
 
         return SetFlowRunStatesPayload(states=await _each(input.states, write))
 
@@ -108,14 +117,9 @@ class Mutation:
         self, info: Info[Context, None], input: SetTaskRunStatesInput
     ) -> SetTaskRunStatesPayload | None:
         ctx = info.context
-        limit = ctx.settings.state_max_payload_bytes
 
         async def write(item: SetTaskRunStateInput) -> SetTaskRunStatePayload:
-            check_size(item.state, limit)
-            parsed = parse_state(item.state)
-            async with ctx.db.transaction() as session:
-                written = await states.set_task_run_state(session, item.task_run_id, parsed)
-            return SetTaskRunStatePayload(id=item.task_run_id, status=written.status, message=None)
+            return await _set_task_run_state(ctx, item.task_run_id, item.state)
 
         return SetTaskRunStatesPayload(states=await _each(input.states, write))
 
@@ -126,3 +130,34 @@ class Mutation:
         async with info.context.db.transaction() as session:
             state = await states.cancel_flow_run(session, input.flow_run_id)
         return CancelFlowRunPayload(state=state)
+
+
+# The client's hottest documents skip the general executor (graphql/plans.py). One
+# state per document only: several are written in separate transactions, so after a
+# failure some may have committed, and the general executor must not write them again.
+async def _hot_set_flow_run_states(
+    ctx: Context, input: dict[str, Any]
+) -> SetFlowRunStatesPayload | None:
+    if len(input["states"]) != 1:
+        return None
+    item = input["states"][0]
+    return SetFlowRunStatesPayload(
+        states=[await _set_flow_run_state(ctx, item["flow_run_id"], item["state"])]
+    )
+
+
+async def _hot_set_task_run_states(
+    ctx: Context, input: dict[str, Any]
+) -> SetTaskRunStatesPayload | None:
+    if len(input["states"]) != 1:
+        return None
+    item = input["states"][0]
+    return SetTaskRunStatesPayload(
+        states=[await _set_task_run_state(ctx, item["task_run_id"], item["state"])]
+    )
+
+
+HOT = {
+    "set_flow_run_states": _hot_set_flow_run_states,
+    "set_task_run_states": _hot_set_task_run_states,
+}
