@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.schema = schema
+    app.state.plans = endpoint.plans
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

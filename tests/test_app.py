@@ -115,3 +115,40 @@ def test_timestamps_are_formatted_as_postgresql_writes_them() -> None:
         "2030-01-01T03:00:00.123456+00:00"
     )
     assert format_timestamp("2030-01-01T05:00:00.25+02:00") == "2030-01-01T03:00:00.25+00:00"
+
+
+async def test_browser_and_client_posts_get_the_same_answers(client: httpx.AsyncClient) -> None:
+    """Posts without an Origin take the GraphQL lane, a browser's take the router (CORS):
+    the answers are the same, only the browser's carry CORS headers."""
+    bodies: list[tuple[bytes, int]] = [
+        (json.dumps({"query": "{ hello }"}).encode(), 200),
+        (json.dumps([{"query": "{ hello }"}, {"query": "{ api { mode } }"}]).encode(), 200),
+        (json.dumps({"query": "{ nope }"}).encode(), 400),
+        (b"{not json", 400),
+        (json.dumps({"query": "query A { hello }", "operationName": "B"}).encode(), 400),
+        (json.dumps({"query": "{ hello }", "variables": {"pad": "x" * 6_000_000}}).encode(), 413),
+    ]
+    for body, status in bodies:
+        answers = []
+        for origin in ({}, {"Origin": "http://localhost:8080"}):
+            response = await client.post(
+                "/graphql", content=body, headers={"content-type": "application/json", **origin}
+            )
+            assert response.status_code == status, response.text
+            assert response.headers["content-type"] == "application/json"
+            assert ("access-control-allow-origin" in response.headers) == bool(origin)
+            answers.append(response.json())
+        assert answers[0] == answers[1]
+
+
+async def test_lane_streams_request_bodies_in_chunks(client: httpx.AsyncClient) -> None:
+    async def chunks():  # type: ignore[no-untyped-def]
+        body = json.dumps({"query": "{ hello }", "variables": {"pad": "y" * 100_000}}).encode()
+        for start in range(0, len(body), 7_000):
+            yield body[start : start + 7_000]
+
+    response = await client.post(
+        "/", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"hello": "👋"}}

@@ -64,7 +64,11 @@ class Prefect1:
 
     def python(self, code: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-c", code], env=self.env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-c", code],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def start_agent(self) -> None:
@@ -173,7 +177,9 @@ def test_run_watch_succeeds_and_everything_is_visible(prefect1: Prefect1) -> Non
     messages = [log["message"] for log in run["logs"]]
     assert any("hello from the e2e flow" in m for m in messages)
     assert any("Submitted for execution" in m for m in messages)
-    assert all(log["level"] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") for log in run["logs"])
+    assert all(
+        log["level"] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") for log in run["logs"]
+    )
 
 
 def test_flow_of_flows(prefect1: Prefect1) -> None:
@@ -226,7 +232,9 @@ def test_cancel_a_running_flow_run(prefect1: Prefect1) -> None:
     assert "Cancelled" in {t["state"] for t in run["task_runs"]}
 
 
-def test_reregistering_unchanged_flow_is_skipped_and_new_version_archives(prefect1: Prefect1) -> None:
+def test_reregistering_unchanged_flow_is_skipped_and_new_version_archives(
+    prefect1: Prefect1,
+) -> None:
     payload = FLOWS / "demo.py"
     json_file = prefect1.home / "demo.json"
     built = prefect1.cli("build", "-p", str(payload), "-o", str(json_file))

@@ -120,6 +120,7 @@ class Plans:
         self._size = size
         # The state and log documents repeat verbatim (their values are variables).
         self._shape_of = lru_cache(maxsize=256)(shape_of)
+        self.answered = 0  # operations a plan answered (the general executor: the rest)
 
     def learn(self, query: str) -> None:
         """Plan ``query``'s shape (or note that it has none); call only for valid documents."""
@@ -167,6 +168,7 @@ class Plans:
         if payload is None:
             return None
         # The handler has committed: from here on, answer; never run it a second time.
+        self.answered += 1
         try:
             return {"data": {plan.key: _project(payload, plan.selection)}}
         except ProjectionError as error:

@@ -18,6 +18,7 @@ import strawberry
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import GraphQLError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from prefect_server.graphql.checker import DocumentChecker
 from prefect_server.graphql.context import Context
@@ -145,12 +146,16 @@ class GraphQLEndpoint:
                 }, 400
             if self.plans is not None:
                 self.plans.learn(query)
-            result = await self.schema.execute(
-                query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=operation_name,
-            )
+            try:
+                result = await self.schema.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation_name,
+                )
+            except CannotGetOperationTypeError as error:
+                # An operationName the document lacks, or none for several operations.
+                return {"errors": [{"message": error.as_http_error_reason()}]}, 400
         finally:
             await context.close()
         response: dict[str, Any] = {"data": result.data}
