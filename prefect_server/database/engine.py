@@ -91,6 +91,7 @@ class Database:
 
 def _create_engine(url: str, *, echo: bool, pool_size: int, busy_timeout: float) -> AsyncEngine:
     parsed = make_url(url)
+    # Reading stays with json: orjson turns integers beyond 64 bits into floats.
     kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_text}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
