@@ -33,12 +33,25 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+# What domain functions take: an ORM session, or a Core connection where no ORM is
+# needed (the task-run hot path, Database.core_transaction).
+Executor = AsyncSession | AsyncConnection
 
-def dialect_name(session: AsyncSession) -> str:
+
+def dialect_name(session: Executor) -> str:
+    if isinstance(session, AsyncConnection):
+        return session.dialect.name
     return session.get_bind().dialect.name
 
 
-def insert(session: AsyncSession, table: Any) -> Any:
+async def connection(session: Executor) -> AsyncConnection:
+    """The Core connection of ``session`` (itself, when it is one)."""
+    if isinstance(session, AsyncConnection):
+        return session
+    return await session.connection()
+
+
+def insert(session: Executor, table: Any) -> Any:
     """An INSERT that supports ``on_conflict_do_nothing``/``on_conflict_do_update``."""
     if dialect_name(session) == "postgresql":
         return postgresql.insert(table)
@@ -48,7 +61,7 @@ def insert(session: AsyncSession, table: Any) -> Any:
 _Select = TypeVar("_Select", bound=Select)  # type: ignore[type-arg]
 
 
-def for_update(session: AsyncSession, stmt: _Select) -> _Select:
+def for_update(session: Executor, stmt: _Select) -> _Select:
     """Lock the selected rows until commit.
 
     SQLite has no row locks: there the write transaction itself is the lock, since
@@ -358,7 +371,7 @@ def row_value(dialect: str, columns: list[Any]) -> Any:
     return func.json_array(*columns)
 
 
-def insert_then_update(session: AsyncSession, insert_stmt: Any, update_stmt: Any) -> list[Any]:
+def insert_then_update(session: Executor, insert_stmt: Any, update_stmt: Any) -> list[Any]:
     """An INSERT and an UPDATE of another table, as few statements as the database allows.
 
     PostgreSQL runs the insert as a data-modifying CTE of the update: one round trip

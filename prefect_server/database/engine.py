@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -84,6 +85,23 @@ class Database:
             # and writes later fails at once if another process wrote in between.
             await session.connection(execution_options={_IMMEDIATE: True})
             yield session
+
+    @asynccontextmanager
+    async def core_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """``transaction()`` on a Core connection, without an ORM session.
+
+        For domain functions that only run Core statements on the hottest paths
+        (task-run states, mapped children, logs): a session costs about 0.1 ms of CPU
+        per transaction there. Same commit, rollback and SQLite writer discipline.
+        """
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.connect() as conn:
+            await conn.execution_options(**{_IMMEDIATE: True})
+            async with conn.begin():
+                yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()

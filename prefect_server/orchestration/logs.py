@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, Log, TaskRun
 from prefect_server.database.types import parse_timestamp
 from prefect_server.orchestration.states import utcnow
@@ -43,7 +43,7 @@ def _row(log: dict[str, Any], now: Any) -> dict[str, Any] | None:
 
 
 async def write_run_logs(
-    session: AsyncSession, logs: list[dict[str, Any]], *, check_references: bool = False
+    session: dialect.Executor, logs: list[dict[str, Any]], *, check_references: bool = False
 ) -> int:
     """Insert the storable logs in one statement; returns how many were stored.
 
@@ -58,13 +58,13 @@ async def write_run_logs(
     if rows:
         # Core executemany on the connection: the ORM's bulk-insert path costs more than
         # the insert itself for the client's small batches.
-        conn = await session.connection()
+        conn = await dialect.connection(session)
         await conn.execute(_INSERT, rows)
     return len(rows)
 
 
 async def _known_runs_only(
-    session: AsyncSession, rows: list[dict[str, Any]]
+    session: dialect.Executor, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     flow_run_ids = {row["flow_run_id"] for row in rows}
     task_run_ids = {row["task_run_id"] for row in rows if row["task_run_id"]}

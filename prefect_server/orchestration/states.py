@@ -299,7 +299,7 @@ def _flow_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
 
 
 async def set_task_run_state(
-    session: AsyncSession,
+    session: dialect.Executor,
     task_run_id: uuid.UUID | str | None,
     state: dict[str, Any] | ParsedState,
 ) -> StateWrite:
@@ -311,7 +311,7 @@ async def set_task_run_state(
     failed = StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
     run_id = _uuid(task_run_id, failed)
     lock, writes = _task_run_statements(session)
-    conn = await session.connection()
+    conn = await dialect.connection(session)
     row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
     if row is None:
         raise failed
@@ -391,7 +391,7 @@ def _task_run_write(
 _TASK_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
 
 
-def _task_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
+def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
     """The task-run state write's statements, built once per database kind.
 
     The hot path of every task run: prebuilt with bound parameters, SQLAlchemy only

@@ -87,7 +87,7 @@ def _created_state(
 
 
 async def get_or_create_task_run_info(
-    session: AsyncSession,
+    session: dialect.Executor,
     flow_run_id: uuid.UUID | str,
     task_id: uuid.UUID | str,
     map_index: int | None = None,
@@ -99,7 +99,7 @@ async def get_or_create_task_run_info(
     map_index = -1 if map_index is None else map_index
     run_id = _uuid(flow_run_id, ValidationFailed("Invalid ID"))
     task = _uuid(task_id, ValidationFailed("Invalid task ID"))
-    conn = await session.connection()
+    conn = await dialect.connection(session)
     # Un-mapped task runs were created with their flow run, so look first; mapped
     # children are usually new, so insert first and look only when one exists.
     if map_index < 0 and (found := await _find_task_run(conn, run_id, task, map_index)):
@@ -135,7 +135,7 @@ _PENDING_CREATED = parse_state({"type": "Pending", "message": "Task run created"
 _INSERTS: dict[str, tuple[Any, Any]] = {}
 
 
-def _insert_statements(session: AsyncSession) -> tuple[Any, Any]:
+def _insert_statements(session: dialect.Executor) -> tuple[Any, Any]:
     """INSERT … SELECT of a task run (tenant and cache key read by the database) and of its
     first state, built once per database kind with bound parameters (a hot path)."""
     kind = dialect.dialect_name(session)
@@ -193,7 +193,7 @@ def _insert_statements(session: AsyncSession) -> tuple[Any, Any]:
 
 
 async def _insert_task_run(
-    session: AsyncSession,
+    session: dialect.Executor,
     conn: AsyncConnection,
     run_id: uuid.UUID,
     task_id: uuid.UUID,

@@ -58,12 +58,12 @@ def _as_dict(log: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _write_run_logs(ctx: Context, batch: list[dict[str, Any]]) -> SuccessPayload:
     try:
-        async with ctx.db.transaction() as session:
-            await logs.write_run_logs(session, batch)
+        async with ctx.db.core_transaction() as conn:
+            await logs.write_run_logs(conn, batch)
     except IntegrityError:
         # A log of a deleted or unknown run: store the others rather than refuse the batch.
-        async with ctx.db.transaction() as session:
-            await logs.write_run_logs(session, batch, check_references=True)
+        async with ctx.db.core_transaction() as conn:
+            await logs.write_run_logs(conn, batch, check_references=True)
     return SuccessPayload(success=True)
 
 

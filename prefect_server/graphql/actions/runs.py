@@ -131,10 +131,8 @@ class Query:
 async def _get_or_create_task_run_info(
     ctx: Context, flow_run_id: str, task_id: str, map_index: int | None
 ) -> GetOrCreateTaskRunInfoPayload:
-    async with ctx.db.transaction() as session:
-        found = await task_runs.get_or_create_task_run_info(
-            session, flow_run_id, task_id, map_index
-        )
+    async with ctx.db.core_transaction() as conn:
+        found = await task_runs.get_or_create_task_run_info(conn, flow_run_id, task_id, map_index)
     return GetOrCreateTaskRunInfoPayload(
         id=found.id,
         version=found.version,

@@ -94,8 +94,8 @@ async def _set_flow_run_state(ctx: Context, flow_run_id: str, state: Any) -> Set
 async def _set_task_run_state(ctx: Context, task_run_id: str, state: Any) -> SetTaskRunStatePayload:
     check_size(state, ctx.settings.state_max_payload_bytes)
     parsed = parse_state(state)
-    async with ctx.db.transaction() as session:
-        written = await states.set_task_run_state(session, task_run_id, parsed)
+    async with ctx.db.core_transaction() as conn:
+        written = await states.set_task_run_state(conn, task_run_id, parsed)
     return SetTaskRunStatePayload(id=task_run_id, status=written.status, message=None)
 
 
