@@ -20,6 +20,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from prefect_server.database.types import JSONB, IntervalType, Timestamp
@@ -441,7 +442,8 @@ class Message(Base):
     read: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     type: Mapped[str | None]
     text: Mapped[str | None]
-    content: Mapped[Any] = mapped_column(default=dict, server_default=text("'{}'"))
+    # ``text`` is a column name here, so the SQL-text function goes by its other name.
+    content: Mapped[Any] = mapped_column(default=dict, server_default=sql_text("'{}'"))
 
 
 class TaskRunArtifact(Base):

@@ -191,21 +191,25 @@ class Plans:
         if root is None or field is None or field.name.value not in self._handlers:
             return None
         definition = root.fields[field.name.value]
-        if len(field.arguments) != 1 or field.arguments[0].name.value != "input":
+        arguments = field.arguments or ()
+        if len(arguments) != 1 or arguments[0].name.value != "input":
             return None
         argument = definition.args["input"]
-        value = field.arguments[0].value
+        value = arguments[0].value
+        declarations = operation.variable_definitions or ()
         variable = None
         literal_fields: list[str] = []
         constants: list[tuple[str, Any]] = []
         if isinstance(value, VariableNode):
-            (declared,) = operation.variable_definitions
+            if len(declarations) != 1:
+                return None
+            (declared,) = declarations
             if declared.variable.name.value != value.name.value or declared.default_value:
                 return None
             if declared.directives or print_ast(declared.type) != str(argument.type):
                 return None
             variable = value.name.value
-        elif isinstance(value, ObjectValueNode) and not operation.variable_definitions:
+        elif isinstance(value, ObjectValueNode) and not declarations:
             input_type = _named(argument.type)
             for item in value.fields:
                 name = item.name.value
@@ -308,7 +312,7 @@ def _complete(value: Any, field: Selected) -> Any:
             raise ProjectionError(f"Cannot return null for non-nullable field {field.key}.")
         return None
     if field.is_list:
-        items = []
+        items: list[dict[str, Any] | None] = []
         for item in value:
             if item is None:
                 if field.item_non_null:

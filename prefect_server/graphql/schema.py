@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.extensions import (
     DisableValidation,
@@ -33,18 +35,20 @@ def build_schema(depth_limit: int = 7, *, checked_by_transport: bool = False) ->
     mutations = (*hasura.mutation_types(), *actions.mutation_types())
     query = merge_types("query_root", queries)
     mutation = merge_types("mutation_root", mutations) if mutations else None
-    return strawberry.Schema(
-        query=query,
-        mutation=mutation,
-        config=StrawberryConfig(auto_camel_case=False),
-        extensions=[
-            ParserCache(maxsize=512),
-            DisableValidation(),
-        ]
+    # Instances, not classes: each keeps its cache across operations. Strawberry accepts
+    # them, though its annotation names only classes and factories.
+    extensions: list[Any] = (
+        [ParserCache(maxsize=512), DisableValidation()]
         if checked_by_transport
         else [
             QueryDepthLimiter(max_depth=depth_limit),
             ParserCache(maxsize=512),
             ValidationCache(maxsize=512),
-        ],
+        ]
+    )
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        config=StrawberryConfig(auto_camel_case=False),
+        extensions=extensions,
     )

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import BindParameter, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
@@ -399,7 +399,7 @@ def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
     """
     kind = dialect.dialect_name(session)
     if kind not in _TASK_RUN_STATEMENTS:
-        run_id = bindparam("run_id")
+        run_id: BindParameter[Any] = bindparam("run_id")
         # The task run, locked, with its flow run's state (not locked): one round trip.
         flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
         lock = select(

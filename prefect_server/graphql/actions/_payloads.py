@@ -6,6 +6,9 @@ imports these instead of declaring its own ``success_payload``.
 
 from __future__ import annotations
 
+import uuid
+from typing import TYPE_CHECKING, TypeAlias
+
 import strawberry
 
 from prefect_server.graphql.scalars import UUID
@@ -23,12 +26,29 @@ def _id_payload(name: str) -> type:
     )
 
 
-FlowIdPayload = _id_payload("flow_id_payload")
-FlowRunIdPayload = _id_payload("flow_run_id_payload")
-TaskRunIdPayload = _id_payload("task_run_id_payload")
-ProjectIdPayload = _id_payload("project_id_payload")
-TenantIdPayload = _id_payload("tenant_id_payload")
-AgentIdPayload = _id_payload("agent_id_payload")
-AgentConfigIdPayload = _id_payload("agent_config_id_payload")
-CloudHookIdPayload = _id_payload("cloud_hook_id_payload")
-TaskRunArtifactIdPayload = _id_payload("task_run_artifact_id_payload")
+if TYPE_CHECKING:
+    # What type checkers see of each ``*_id_payload``: the GraphQL types differ in name only.
+    class IdPayload:
+        id: uuid.UUID | str | None  # the UUID scalar writes either as text
+
+        def __init__(self, id: uuid.UUID | str | None = None) -> None: ...
+
+    FlowIdPayload: TypeAlias = IdPayload
+    FlowRunIdPayload: TypeAlias = IdPayload
+    TaskRunIdPayload: TypeAlias = IdPayload
+    ProjectIdPayload: TypeAlias = IdPayload
+    TenantIdPayload: TypeAlias = IdPayload
+    AgentIdPayload: TypeAlias = IdPayload
+    AgentConfigIdPayload: TypeAlias = IdPayload
+    CloudHookIdPayload: TypeAlias = IdPayload
+    TaskRunArtifactIdPayload: TypeAlias = IdPayload
+else:
+    FlowIdPayload = _id_payload("flow_id_payload")
+    FlowRunIdPayload = _id_payload("flow_run_id_payload")
+    TaskRunIdPayload = _id_payload("task_run_id_payload")
+    ProjectIdPayload = _id_payload("project_id_payload")
+    TenantIdPayload = _id_payload("tenant_id_payload")
+    AgentIdPayload = _id_payload("agent_id_payload")
+    AgentConfigIdPayload = _id_payload("agent_config_id_payload")
+    CloudHookIdPayload = _id_payload("cloud_hook_id_payload")
+    TaskRunArtifactIdPayload = _id_payload("task_run_artifact_id_payload")

@@ -46,7 +46,7 @@ class Mutation:
                 tenant_id=input.tenant_id,
                 max_payload_bytes=ctx.settings.artifacts_max_payload_bytes,
             )
-        return TaskRunArtifactIdPayload(id=artifact_id)  # type: ignore[call-arg]
+        return TaskRunArtifactIdPayload(id=artifact_id)
 
     @strawberry.mutation
     async def update_task_run_artifact(

@@ -79,7 +79,7 @@ class Mutation:
                 name=input.name,
                 version_group_id=input.version_group_id,
             )
-        return CloudHookIdPayload(id=hook_id)  # type: ignore[call-arg]
+        return CloudHookIdPayload(id=hook_id)
 
     @strawberry.mutation
     async def delete_cloud_hook(

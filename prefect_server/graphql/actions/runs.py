@@ -113,7 +113,7 @@ class Query:
         async with info.context.db.session() as session:
             found = await task_runs.get_task_run_info(session, task_run_id)
         return TaskRunInfoPayload(
-            id=found.id,
+            id=str(found.id),
             version=found.version,
             state=found.state,
             serialized_state=found.serialized_state,
@@ -134,7 +134,7 @@ async def _get_or_create_task_run_info(
     async with ctx.db.core_transaction() as conn:
         found = await task_runs.get_or_create_task_run_info(conn, flow_run_id, task_id, map_index)
     return GetOrCreateTaskRunInfoPayload(
-        id=found.id,
+        id=str(found.id),
         version=found.version,
         state=found.state,
         serialized_state=found.serialized_state,
@@ -174,7 +174,7 @@ class Mutation:
                 run_config=input.run_config,  # type: ignore[arg-type]
                 idempotency_key=input.idempotency_key,
             )
-        return FlowRunIdPayload(id=run_id)  # type: ignore[call-arg]
+        return FlowRunIdPayload(id=run_id)
 
     @strawberry.mutation
     async def set_flow_run_name(
@@ -216,7 +216,7 @@ class Mutation:
             run_id = await task_runs.get_or_create_task_run(
                 session, input.flow_run_id, input.task_id, input.map_index
             )
-        return TaskRunIdPayload(id=run_id)  # type: ignore[call-arg]
+        return TaskRunIdPayload(id=run_id)
 
     @strawberry.mutation
     async def get_or_create_task_run_info(
