@@ -23,12 +23,12 @@ from prefect_server.orchestration.serialization import id_or_raise as _uuid
 from prefect_server.orchestration.states import set_flow_run_state, utcnow
 from prefect_server.orchestration.task_runs import (  # noqa: F401 (scheduling uses these)
     TASK_RUN_CREATED,
-    _created_state,
-    _new_task_run,
+    created_state_row,
+    new_task_run_row,
 )
 
 
-def _default_labels(labels: list[str] | None, run_config: Any, flow: Any) -> list[str]:
+def default_labels(labels: list[str] | None, run_config: Any, flow: Any) -> list[str]:
     """The first of: explicit labels, the given run_config's, the flow group's, the flow's."""
     if labels is not None:
         return sorted(labels)
@@ -42,7 +42,7 @@ def _default_labels(labels: list[str] | None, run_config: Any, flow: Any) -> lis
     return []
 
 
-def _parameters(flow: Any, given: dict[str, Any] | None) -> dict[str, Any]:
+def run_parameters(flow: Any, given: dict[str, Any] | None) -> dict[str, Any]:
     declared = flow.parameters if isinstance(flow.parameters, list) else []
     # Server 1 kept only truthy defaults (`if param["default"]`); so do we.
     values = {p["name"]: p["default"] for p in declared if p.get("default")}
@@ -106,8 +106,8 @@ async def create_flow_run(
         "id": run_id,
         "tenant_id": flow.tenant_id,
         "flow_id": flow.id,
-        "labels": _default_labels(labels, run_config, flow),
-        "parameters": _parameters(flow, parameters),
+        "labels": default_labels(labels, run_config, flow),
+        "parameters": run_parameters(flow, parameters),
         "run_config": run_config
         if run_config is not None
         else (flow.group_run_config if flow.group_run_config is not None else flow.run_config),
@@ -184,7 +184,7 @@ async def _create_task_runs(
     for task in tasks:
         task_run_id = uuid.uuid4()
         runs.append(
-            _new_task_run(
+            new_task_run_row(
                 task_run_id,
                 flow_run_id,
                 task.id,
@@ -195,7 +195,7 @@ async def _create_task_runs(
                 TASK_RUN_CREATED,
             )
         )
-        states.append(_created_state(task_run_id, tenant_id, now, TASK_RUN_CREATED))
+        states.append(created_state_row(task_run_id, tenant_id, now, TASK_RUN_CREATED))
     await session.execute(insert(TaskRun), runs)
     await session.execute(insert(TaskRunState), states)
 

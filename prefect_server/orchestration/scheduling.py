@@ -41,10 +41,14 @@ from prefect_server.database.models import (
 from prefect_server.orchestration import cloud_hooks
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.run_names import random_name
-from prefect_server.orchestration.runs import _default_labels, _parameters
+from prefect_server.orchestration.runs import default_labels, run_parameters
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
-from prefect_server.orchestration.states import _run_values, _state_row, utcnow
-from prefect_server.orchestration.task_runs import TASK_RUN_CREATED, _created_state, _new_task_run
+from prefect_server.orchestration.states import new_state_row, run_values, utcnow
+from prefect_server.orchestration.task_runs import (
+    TASK_RUN_CREATED,
+    created_state_row,
+    new_task_run_row,
+)
 from prefect_server.schedules import Event, next_events
 
 logger = logging.getLogger("prefect-server.Scheduler")
@@ -210,7 +214,7 @@ def _run_rows(
     for run in planned:
         flow = flows[run.flow_id]
         try:
-            parameters = _parameters(flow, run.parameter_defaults)
+            parameters = run_parameters(flow, run.parameter_defaults)
         except ValidationFailed as exc:
             logger.warning("Flow %s cannot be scheduled: %s", flow.id, exc)
             continue
@@ -219,7 +223,7 @@ def _run_rows(
             "id": uuid.uuid4(),
             "tenant_id": flow.tenant_id,
             "flow_id": flow.id,
-            "labels": _default_labels(run.labels, None, flow),
+            "labels": default_labels(run.labels, None, flow),
             "parameters": parameters,
             "run_config": flow.group_run_config
             if flow.group_run_config is not None
@@ -231,7 +235,7 @@ def _run_rows(
             "idempotency_key": run.idempotency_key,
             "times_resurrected": 0,
             "created": now,
-            **_run_values(state, 1, now),
+            **run_values(state, 1, now),
         }
         yield row, state
 
@@ -269,7 +273,7 @@ async def _insert_runs(
         return created
     states = []
     for row, state in created:
-        state_row = _state_row(state, 1, now, row["tenant_id"])
+        state_row = new_state_row(state, 1, now, row["tenant_id"])
         state_row["flow_run_id"] = row["id"]
         states.append(state_row)
     await session.execute(insert(_table(FlowRunState)), states)
@@ -294,7 +298,7 @@ async def _insert_task_runs(
         for task in tasks.get(run["flow_id"], ()):
             task_run_id = uuid.uuid4()
             task_runs.append(
-                _new_task_run(
+                new_task_run_row(
                     task_run_id,
                     run["id"],
                     task.id,
@@ -305,7 +309,9 @@ async def _insert_task_runs(
                     TASK_RUN_CREATED,
                 )
             )
-            task_states.append(_created_state(task_run_id, run["tenant_id"], now, TASK_RUN_CREATED))
+            task_states.append(
+                created_state_row(task_run_id, run["tenant_id"], now, TASK_RUN_CREATED)
+            )
     if task_runs:
         await session.execute(insert(_table(TaskRun)), task_runs)
         await session.execute(insert(_table(TaskRunState)), task_states)

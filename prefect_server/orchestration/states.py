@@ -90,7 +90,7 @@ _RUN_COLUMNS = (
 )
 
 
-def _run_values(state: ParsedState, version: int, now: dt.datetime) -> dict[str, Any]:
+def run_values(state: ParsedState, version: int, now: dt.datetime) -> dict[str, Any]:
     return {
         "version": version,
         "state": state.type,
@@ -103,7 +103,7 @@ def _run_values(state: ParsedState, version: int, now: dt.datetime) -> dict[str,
     }
 
 
-def _state_row(
+def new_state_row(
     state: ParsedState, version: int, now: dt.datetime, tenant_id: uuid.UUID | None
 ) -> dict[str, Any]:
     return {
@@ -191,11 +191,11 @@ def _flow_run_write(
         # The agent matches "State update failed" and quietly leaves the run to the first one.
         raise StateUpdateFailed("State update failed: this run has already been submitted.")
     version = (row.version or 0) + 1
-    values = _run_values(parsed, version, now)
+    values = run_values(parsed, version, now)
     values.update(_times(parsed.type, now, row.start_time, row.end_time))
     if parsed.type in _HEARTBEAT_STATES:
         values["heartbeat"] = now
-    state_row = _state_row(parsed, version, now, row.tenant_id)
+    state_row = new_state_row(parsed, version, now, row.tenant_id)
     state_row["flow_run_id"] = run_id
     return values, state_row, version
 
@@ -375,12 +375,12 @@ def _task_run_write(
         )
 
     version = (row.version or 0) + 1
-    values = _run_values(parsed, version, now)
+    values = run_values(parsed, version, now)
     values["start_time"] = row.start_time
     values["end_time"] = row.end_time
     values["heartbeat"] = now if parsed.type in RUNNING_STATES else row.heartbeat
     values.update(_times(parsed.type, now, row.start_time, row.end_time))
-    state_row = _state_row(parsed, version, now, row.tenant_id)
+    state_row = new_state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
     params = {f"r_{key}": value for key, value in values.items()}
     params.update({f"s_{key}": value for key, value in state_row.items()})

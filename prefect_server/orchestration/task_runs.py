@@ -39,7 +39,7 @@ class TaskRunInfo:
     serialized_state: Any
 
 
-def _new_task_run(
+def new_task_run_row(
     task_run_id: uuid.UUID,
     flow_run_id: uuid.UUID,
     task_id: uuid.UUID,
@@ -66,7 +66,7 @@ def _new_task_run(
     }
 
 
-def _created_state(
+def created_state_row(
     task_run_id: uuid.UUID,
     tenant_id: uuid.UUID | None,
     now: dt.datetime,
@@ -217,7 +217,7 @@ async def _insert_task_run(
     created = (await conn.execute(insert_run, params)).one_or_none()
     if created is None:
         return None
-    state = _created_state(task_run_id, created.tenant_id, now, _PENDING_CREATED)
+    state = created_state_row(task_run_id, created.tenant_id, now, _PENDING_CREATED)
     state["result"] = None
     state["start_time"] = None
     await conn.execute(insert_state, {f"s_{key}": value for key, value in state.items()})
