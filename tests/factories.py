@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Task, TaskRun
-from prefect_server.orchestration import runs, states, tenants
+from prefect_server.orchestration import flow_run_states, runs, task_run_states, tenants
 
 VERSION = "1.4.1"
 
@@ -130,12 +130,12 @@ async def create_flow_run(db: Database, flow_id: uuid.UUID, **kwargs: Any) -> uu
 
 async def set_flow_run_state(db: Database, flow_run_id: uuid.UUID, state: dict[str, Any]) -> None:
     async with db.transaction() as session:
-        await states.set_flow_run_state(session, flow_run_id, state)
+        await flow_run_states.set_flow_run_state(session, flow_run_id, state)
 
 
 async def set_task_run_state(db: Database, task_run_id: uuid.UUID, state: dict[str, Any]) -> None:
     async with db.transaction() as session:
-        await states.set_task_run_state(session, task_run_id, state)
+        await task_run_states.set_task_run_state(session, task_run_id, state)
 
 
 async def task_ids(db: Database, flow_id: uuid.UUID) -> dict[str, uuid.UUID]:

@@ -210,9 +210,9 @@ async def test_no_hook_is_sent_when_the_write_rolls_back(
     run_id = await factories.create_flow_run(db, flow_id)
     with pytest.raises(RuntimeError):
         async with db.transaction() as session:
-            from prefect_server.orchestration import states
+            from prefect_server.orchestration import flow_run_states
 
-            await states.set_flow_run_state(session, run_id, {"type": "Running"})
+            await flow_run_states.set_flow_run_state(session, run_id, {"type": "Running"})
             raise RuntimeError("abort")
     await factories.set_flow_run_state(db, run_id, {"type": "Success"})
     await asyncio.sleep(0.3)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, FlowRunState, TaskRun, TaskRunState
-from prefect_server.orchestration import states
+from prefect_server.orchestration import flow_run_states, task_run_states
 from prefect_server.orchestration.errors import StateUpdateFailed
 from prefect_server.orchestration.state_types import FINISHED_STATES, STATE_TYPES
 
@@ -339,9 +339,9 @@ async def test_set_state_on_unknown_runs(db: Database) -> None:
     missing = uuid.uuid4()
     async with db.transaction() as session:
         with pytest.raises(StateUpdateFailed, match=f"for task run ID {missing}"):
-            await states.set_task_run_state(session, missing, {"type": "Success"})
+            await task_run_states.set_task_run_state(session, missing, {"type": "Success"})
         with pytest.raises(StateUpdateFailed, match=f"for flow run ID {missing}"):
-            await states.set_flow_run_state(session, missing, {"type": "Success"})
+            await flow_run_states.set_flow_run_state(session, missing, {"type": "Success"})
 
 
 # States as clients send them; the re-serialisation must equal Prefect Core 1.4.1's.

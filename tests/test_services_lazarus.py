@@ -79,7 +79,7 @@ async def test_attempts_count_up_to_the_limit_then_the_run_fails(
     run_id = await _stale_run(db)
     for attempt in (1, 2, 3):
         async with db.transaction() as session:
-            from prefect_server.orchestration.states import set_flow_run_state
+            from prefect_server.orchestration.flow_run_states import set_flow_run_state
 
             await set_flow_run_state(session, run_id, {"type": "Running"})
         await age_heartbeat(db, run_id, STALE)

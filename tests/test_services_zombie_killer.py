@@ -122,7 +122,7 @@ async def test_task_run_of_a_flow_run_that_is_not_running_is_failed_despite_retr
 ) -> None:
     run_id, task_run_id = await _running_task_run(db, max_retries=3)
     async with db.transaction() as session:
-        from prefect_server.orchestration.states import set_flow_run_state
+        from prefect_server.orchestration.flow_run_states import set_flow_run_state
 
         await set_flow_run_state(session, run_id, {"type": "Cancelling"})
     await age_heartbeat(db, run_id, STALE)

@@ -11,7 +11,7 @@ from towel_util import make_flow, make_run
 from prefect_server.database.engine import Database
 from prefect_server.database.models import TaskRun, TaskRunState
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
-from prefect_server.orchestration.states import set_task_run_state, set_task_run_states
+from prefect_server.orchestration.task_run_states import set_task_run_state, set_task_run_states
 
 
 async def _task_runs(db: Database, state: str = "Running", tasks: int = 3) -> list[uuid.UUID]:
@@ -114,7 +114,7 @@ async def _flow_rows(db: Database, ids: list[uuid.UUID]) -> list[tuple[object, .
 
 
 async def test_a_flow_run_batch_writes_what_single_writes_write(db: Database) -> None:
-    from prefect_server.orchestration.states import set_flow_run_state, set_flow_run_states
+    from prefect_server.orchestration.flow_run_states import set_flow_run_state, set_flow_run_states
 
     batch, single = await _flow_runs(db, 3), await _flow_runs(db, 3)
     states = [
@@ -141,7 +141,7 @@ async def test_a_flow_run_batch_writes_what_single_writes_write(db: Database) ->
 
 
 async def test_a_refused_flow_run_change_refuses_the_batch(db: Database) -> None:
-    from prefect_server.orchestration.states import set_flow_run_states
+    from prefect_server.orchestration.flow_run_states import set_flow_run_states
 
     ids = await _flow_runs(db, 2, "Submitted")
     before = await _flow_rows(db, ids)

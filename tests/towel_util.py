@@ -11,8 +11,9 @@ from sqlalchemy import insert, update
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Project, Task
 from prefect_server.orchestration import tenants
+from prefect_server.orchestration.flow_run_states import set_flow_run_state
 from prefect_server.orchestration.runs import create_flow_run
-from prefect_server.orchestration.states import set_flow_run_state, set_task_run_state
+from prefect_server.orchestration.task_run_states import set_task_run_state
 
 UTC = dt.timezone.utc
 # Every interval clock of these tests is anchored here, so event times are easy to predict.

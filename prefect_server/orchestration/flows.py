@@ -331,7 +331,7 @@ async def archive_flow(session: AsyncSession, flow_id: Any) -> bool:
     )
     manual_ids = list(manual)
     if manual_ids:
-        from prefect_server.orchestration.states import cancel_flow_run
+        from prefect_server.orchestration.flow_run_states import cancel_flow_run
 
         for run_id in manual_ids:
             await cancel_flow_run(session, run_id, message=f"Flow {key} was archived.")

@@ -18,9 +18,10 @@ from prefect_server.database import dialect
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.database.types import parse_timestamp
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
+from prefect_server.orchestration.flow_run_states import set_flow_run_state
 from prefect_server.orchestration.run_names import random_name
 from prefect_server.orchestration.serialization import id_or_raise as _uuid
-from prefect_server.orchestration.states import set_flow_run_state, utcnow
+from prefect_server.orchestration.states import utcnow
 from prefect_server.orchestration.task_runs import (  # noqa: F401 (scheduling uses these)
     TASK_RUN_CREATED,
     created_state_row,

@@ -10,7 +10,7 @@ replicas scheduling the same flow at once create each run once.
 
 Runs are created in multi-row statements for a whole page of flows (the scheduler
 service keeps 10,000 schedules materialised), with the same values and initial state
-that ``runs.create_flow_run`` and ``states.set_flow_run_state`` give a single run.
+that ``runs.create_flow_run`` and ``flow_run_states.set_flow_run_state`` give a single run.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, TaskRun
-from prefect_server.orchestration.states import set_flow_run_states, utcnow
+from prefect_server.orchestration.flow_run_states import set_flow_run_states
+from prefect_server.orchestration.states import utcnow
 from prefect_server.services.heartbeats import (
     cutoff,
     for_each_chunk,

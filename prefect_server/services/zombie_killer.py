@@ -20,7 +20,9 @@ from prefect_server.database import dialect
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import APIError
-from prefect_server.orchestration.states import set_flow_run_state, set_task_run_states, utcnow
+from prefect_server.orchestration.flow_run_states import set_flow_run_state
+from prefect_server.orchestration.states import utcnow
+from prefect_server.orchestration.task_run_states import set_task_run_states
 from prefect_server.services.heartbeats import (
     cutoff,
     for_each_chunk,

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
-from prefect_server.orchestration import states
+from prefect_server.orchestration import flow_run_states, task_run_states
 from prefect_server.orchestration.state_schema import check_size, parse_state
 
 
@@ -87,7 +87,9 @@ async def _set_flow_run_state(ctx: Context, flow_run_id: str, state: Any) -> Set
     check_size(state, ctx.settings.state_max_payload_bytes)
     parsed = parse_state(state)
     async with ctx.db.transaction() as session:
-        await states.set_flow_run_state(session, flow_run_id, parsed, agent_id=ctx.agent_id)
+        await flow_run_states.set_flow_run_state(
+            session, flow_run_id, parsed, agent_id=ctx.agent_id
+        )
     return SetFlowRunStatePayload(id=flow_run_id, status="SUCCESS", message=None)
 
 
@@ -95,7 +97,7 @@ async def _set_task_run_state(ctx: Context, task_run_id: str, state: Any) -> Set
     check_size(state, ctx.settings.state_max_payload_bytes)
     parsed = parse_state(state)
     async with ctx.db.core_transaction() as conn:
-        written = await states.set_task_run_state(conn, task_run_id, parsed)
+        written = await task_run_states.set_task_run_state(conn, task_run_id, parsed)
     return SetTaskRunStatePayload(id=task_run_id, status=written.status, message=None)
 
 
@@ -128,7 +130,7 @@ class Mutation:
         self, info: Info[Context, None], input: CancelFlowRunInput
     ) -> CancelFlowRunPayload | None:
         async with info.context.db.transaction() as session:
-            state = await states.cancel_flow_run(session, input.flow_run_id)
+            state = await flow_run_states.cancel_flow_run(session, input.flow_run_id)
         return CancelFlowRunPayload(state=state)
 
 

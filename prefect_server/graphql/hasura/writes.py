@@ -20,7 +20,7 @@ from prefect_server.database.models import utcnow
 from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.mutation_inputs import constraints
-from prefect_server.orchestration import runs, states
+from prefect_server.orchestration import flow_run_states, runs, task_run_states
 
 STATE_TABLES = {"flow_run_state": "flow_run_id", "task_run_state": "task_run_id"}
 
@@ -129,9 +129,9 @@ async def _insert_state(session: AsyncSession, table: TableInfo, obj: dict[str, 
         state = {"type": obj.get("state"), "message": obj.get("message")}
     run_id = obj.get(STATE_TABLES[table.name])
     if table.name == "flow_run_state":
-        written = await states.set_flow_run_state(session, run_id, state)
+        written = await flow_run_states.set_flow_run_state(session, run_id, state)
     else:
-        written = await states.set_task_run_state(session, run_id, state)
+        written = await task_run_states.set_task_run_state(session, run_id, state)
     return written.state_id
 
 

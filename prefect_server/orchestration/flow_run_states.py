@@ -1,0 +1,250 @@
+"""Flow-run state writes: the one door for every flow-run state change, and cancellation.
+
+See ``states`` for the rules they share with task runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database import dialect
+from prefect_server.database.models import Agent, CloudHook, FlowRun, FlowRunState, TaskRun
+from prefect_server.orchestration import cloud_hooks
+from prefect_server.orchestration.errors import NotFound, StateUpdateFailed, ValidationFailed
+from prefect_server.orchestration.serialization import id_or_raise
+from prefect_server.orchestration.state_schema import ParsedState
+from prefect_server.orchestration.state_types import FINISHED_STATES, RUNNING_STATES
+from prefect_server.orchestration.states import (
+    HEARTBEAT_STATES,
+    RUN_COLUMNS,
+    SUBMITTED_GUARD,
+    StateWrite,
+    as_parsed,
+    new_state_row,
+    run_values,
+    time_changes,
+    utcnow,
+)
+from prefect_server.orchestration.task_run_states import set_task_run_state
+
+
+async def set_flow_run_state(
+    session: AsyncSession,
+    flow_run_id: uuid.UUID | str | None,
+    state: dict[str, Any] | ParsedState,
+    *,
+    agent_id: uuid.UUID | str | None = None,
+) -> StateWrite:
+    """Write ``state`` as the flow run's newest state (spec §3.6 set_flow_run_state)."""
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID.")
+    now = utcnow()
+    parsed = as_parsed(state, now)
+    failed = StateUpdateFailed(f"State update failed for flow run ID {flow_run_id}")
+    run_id = id_or_raise(flow_run_id, failed)
+    stmt = select(
+        FlowRun.version,
+        FlowRun.state,
+        FlowRun.state_timestamp,
+        FlowRun.start_time,
+        FlowRun.end_time,
+        FlowRun.tenant_id,
+        FlowRun.flow_id,
+    ).where(FlowRun.id == run_id)
+    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    if row is None:
+        raise failed
+    values, state_row, version = _flow_run_write(run_id, parsed, row, now)
+    if parsed.type == "Cancelled":
+        await _cancel_task_runs(session, run_id, parsed)
+    if parsed.type == "Submitted" and agent_id:
+        # Only an agent that exists is recorded; a bad header never fails the state write.
+        try:
+            agent = id_or_raise(agent_id, ValueError())
+        except ValueError:
+            agent = None
+        if agent and await session.scalar(select(Agent.id).where(Agent.id == agent)):
+            values["agent_id"] = agent
+    conn = await session.connection()
+    for stmt in dialect.insert_then_update(
+        session,
+        insert(FlowRunState).values(state_row),
+        update(FlowRun).where(FlowRun.id == run_id).values(values),
+    ):
+        await conn.execute(stmt)
+    await cloud_hooks.flow_run_state_changed(
+        session,
+        flow_run_id=run_id,
+        flow_id=row.flow_id,
+        tenant_id=row.tenant_id,
+        state=parsed,
+        version=version,
+    )
+    return StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+def _flow_run_write(
+    run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The run columns, the state row and the version of one flow-run state write: the
+    rules shared by ``set_flow_run_state`` and ``set_flow_run_states``."""
+    if (
+        parsed.type == "Submitted"
+        and row.state == "Submitted"
+        and row.state_timestamp is not None
+        and now - row.state_timestamp < SUBMITTED_GUARD
+    ):
+        # The agent matches "State update failed" and quietly leaves the run to the first one.
+        raise StateUpdateFailed("State update failed: this run has already been submitted.")
+    version = (row.version or 0) + 1
+    values = run_values(parsed, version, now)
+    values.update(time_changes(parsed.type, now, row.start_time, row.end_time))
+    if parsed.type in HEARTBEAT_STATES:
+        values["heartbeat"] = now
+    state_row = new_state_row(parsed, version, now, row.tenant_id)
+    state_row["flow_run_id"] = run_id
+    return values, state_row, version
+
+
+async def set_flow_run_states(
+    session: AsyncSession, changes: Sequence[tuple[uuid.UUID, dict[str, Any] | ParsedState]]
+) -> list[StateWrite]:
+    """``set_flow_run_state`` (without an agent) for many flow runs at once.
+
+    The runs are locked together in id order, their state rows and columns written in one
+    batch; cancellation cascades and cloud hooks as for single writes (the hooks are only
+    looked up when some hook is active). All or nothing: a refused change raises, and the
+    caller's transaction must then be rolled back. Used by the services.
+    """
+    if not changes:
+        return []
+    ids = [run_id for run_id, _ in changes]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("Each flow run may appear only once in a batch of states.")
+    now = utcnow()
+    conn = await session.connection()
+    rows = {row.id: row for row in await conn.execute(_flow_runs_lock(session), {"run_ids": ids})}
+    batch = []
+    written = []
+    for run_id, state in changes:
+        row = rows.get(run_id)
+        if row is None:
+            raise StateUpdateFailed(f"State update failed for flow run ID {run_id}")
+        parsed = as_parsed(state, now)
+        values, state_row, version = _flow_run_write(run_id, parsed, row, now)
+        if parsed.type == "Cancelled":
+            await _cancel_task_runs(session, run_id, parsed)
+        # One statement for every run: columns a write leaves alone keep their value.
+        values.setdefault("start_time", row.start_time)
+        values.setdefault("end_time", row.end_time)
+        values.setdefault("heartbeat", row.heartbeat)
+        params = {f"r_{key}": value for key, value in values.items()}
+        params.update({f"s_{key}": value for key, value in state_row.items()})
+        params["run_id"] = run_id
+        batch.append(params)
+        written.append((row, parsed, StateWrite(run_id, state_row["id"], version, parsed.type)))
+    for stmt in _flow_run_writes(session):
+        await conn.execute(stmt, batch)
+    hooks = select(CloudHook.id).where(CloudHook.active.is_(True)).limit(1)
+    if await session.scalar(hooks) is not None:
+        for row, parsed, write in written:
+            await cloud_hooks.flow_run_state_changed(
+                session,
+                flow_run_id=write.run_id,
+                flow_id=row.flow_id,
+                tenant_id=row.tenant_id,
+                state=parsed,
+                version=write.version,
+            )
+    return [write for _, _, write in written]
+
+
+_FLOW_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
+
+
+def _flow_runs_lock(session: AsyncSession) -> Any:
+    return _flow_run_statements(session)[0]
+
+
+def _flow_run_writes(session: AsyncSession) -> list[Any]:
+    return _flow_run_statements(session)[1]
+
+
+def _flow_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
+    """``set_flow_run_states``' lock (``run_ids``, id order) and batch write, built once."""
+    kind = dialect.dialect_name(session)
+    if kind not in _FLOW_RUN_STATEMENTS:
+        lock = (
+            select(
+                FlowRun.id,
+                FlowRun.version,
+                FlowRun.state,
+                FlowRun.state_timestamp,
+                FlowRun.start_time,
+                FlowRun.end_time,
+                FlowRun.heartbeat,
+                FlowRun.tenant_id,
+                FlowRun.flow_id,
+            )
+            .where(FlowRun.id.in_(bindparam("run_ids", expanding=True)))
+            .order_by(FlowRun.id)
+        )
+        state_columns = [c.name for c in FlowRunState.__table__.columns]
+        run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+        _FLOW_RUN_STATEMENTS[kind] = (
+            dialect.for_update(session, lock),
+            dialect.insert_then_update(
+                session,
+                insert(FlowRunState).values({c: bindparam(f"s_{c}") for c in state_columns}),
+                update(FlowRun)
+                .where(FlowRun.id == bindparam("run_id"))
+                .values({c: bindparam(f"r_{c}") for c in run_columns}),
+            ),
+        )
+    return _FLOW_RUN_STATEMENTS[kind]
+
+
+async def _cancel_task_runs(
+    session: AsyncSession, flow_run_id: uuid.UUID, state: ParsedState
+) -> None:
+    """A Cancelled flow run takes its unfinished task runs with it (Server 1 did the same)."""
+    unfinished = await session.scalars(
+        select(TaskRun.id)
+        .where(TaskRun.flow_run_id == flow_run_id)
+        .where(TaskRun.state.is_(None) | TaskRun.state.not_in(FINISHED_STATES))
+        .order_by(TaskRun.id)
+    )
+    for task_run_id in list(unfinished):
+        await set_task_run_state(session, task_run_id, state)
+
+
+async def cancel_flow_run(
+    session: AsyncSession, flow_run_id: uuid.UUID | str | None, message: str | None = None
+) -> str:
+    """Cancel a flow run: Cancelling when running (the runner then stops), else Cancelled.
+
+    Returns the run's state afterwards; a finished run is left as it is.
+    """
+    if not flow_run_id:
+        raise ValidationFailed("Invalid flow run ID.")
+    missing = NotFound(f"Invalid flow run ID: {flow_run_id}.")
+    run_id = id_or_raise(flow_run_id, missing)
+    stmt = select(FlowRun.state).where(FlowRun.id == run_id)
+    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    if row is None:
+        raise missing
+    current = row.state
+    if current in FINISHED_STATES:
+        return str(current)
+    if current in RUNNING_STATES:
+        new = {"type": "Cancelling", "message": message or "Flow run is cancelling"}
+    else:
+        new = {"type": "Cancelled", "message": message or "Flow run is cancelled"}
+    written = await set_flow_run_state(session, run_id, new)
+    return written.state

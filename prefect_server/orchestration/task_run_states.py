@@ -1,0 +1,187 @@
+"""Task-run state writes: the one door for every task-run state change.
+
+The hot path of every task run (two writes each). See ``states`` for the rules they
+share with flow runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prefect_server.database import dialect
+from prefect_server.database.models import FlowRun, TaskRun, TaskRunState
+from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
+from prefect_server.orchestration.serialization import id_or_raise
+from prefect_server.orchestration.state_schema import ParsedState
+from prefect_server.orchestration.state_types import RUNNING_STATES
+from prefect_server.orchestration.states import (
+    RUN_COLUMNS,
+    StateWrite,
+    as_parsed,
+    new_state_row,
+    run_values,
+    time_changes,
+    utcnow,
+)
+
+
+async def set_task_run_state(
+    session: dialect.Executor,
+    task_run_id: uuid.UUID | str | None,
+    state: dict[str, Any] | ParsedState,
+) -> StateWrite:
+    """Write ``state`` as the task run's newest state (spec §3.6 set_task_run_state)."""
+    if not task_run_id:
+        raise ValidationFailed("Invalid task run ID.")
+    now = utcnow()
+    parsed = as_parsed(state, now)
+    failed = StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
+    run_id = id_or_raise(task_run_id, failed)
+    lock, writes = _task_run_statements(session)
+    conn = await dialect.connection(session)
+    row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
+    if row is None:
+        raise failed
+    params, write = _task_run_write(task_run_id, run_id, parsed, row, now)
+    for stmt in writes:
+        await conn.execute(stmt, params)
+    return write
+
+
+async def set_task_run_states(
+    session: AsyncSession, changes: Sequence[tuple[uuid.UUID, dict[str, Any] | ParsedState]]
+) -> list[StateWrite]:
+    """``set_task_run_state`` for many task runs at once, in three round trips.
+
+    The same rules (``_task_run_write``) for each change; the runs are locked together,
+    in id order. All or nothing: a refused change raises, and the caller's transaction
+    must then be rolled back. Used by the services, which change many runs per pass.
+    """
+    if not changes:
+        return []
+    ids = [run_id for run_id, _ in changes]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("Each task run may appear only once in a batch of states.")
+    now = utcnow()
+    _, writes = _task_run_statements(session)
+    conn = await session.connection()
+    rows = {row.id: row for row in await conn.execute(_task_runs_lock(session), {"run_ids": ids})}
+    batch = []
+    results = []
+    for run_id, state in changes:
+        row = rows.get(run_id)
+        if row is None:
+            raise StateUpdateFailed(f"State update failed for task run ID {run_id}")
+        params, write = _task_run_write(run_id, run_id, as_parsed(state, now), row, now)
+        batch.append(params)
+        results.append(write)
+    for stmt in writes:
+        await conn.execute(stmt, batch)
+    return results
+
+
+def _task_run_write(
+    given_id: Any, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+) -> tuple[dict[str, Any], StateWrite]:
+    """The bound parameters of one task-run state write: every rule of the write is here.
+
+    ``row`` is the locked task run as read by ``_task_run_statements``' lock.
+    """
+    if parsed.type in RUNNING_STATES and row.flow_run_state != "Running":
+        raise StateUpdateFailed(
+            f"State update failed for task run ID {given_id}: provided a running state "
+            f"but associated flow run {row.flow_run_id} is not in a running state."
+        )
+    previous_inputs = (row.serialized_state or {}).get("cached_inputs")
+    if previous_inputs and not parsed.serialized.get("cached_inputs"):
+        parsed = ParsedState(
+            parsed.type,
+            parsed.message,
+            parsed.start_time,
+            {**parsed.serialized, "cached_inputs": previous_inputs},
+        )
+
+    version = (row.version or 0) + 1
+    values = run_values(parsed, version, now)
+    values["start_time"] = row.start_time
+    values["end_time"] = row.end_time
+    values["heartbeat"] = now if parsed.type in RUNNING_STATES else row.heartbeat
+    values.update(time_changes(parsed.type, now, row.start_time, row.end_time))
+    state_row = new_state_row(parsed, version, now, row.tenant_id)
+    state_row["task_run_id"] = run_id
+    params = {f"r_{key}": value for key, value in values.items()}
+    params.update({f"s_{key}": value for key, value in state_row.items()})
+    params["run_id"] = run_id
+    return params, StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+_TASK_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
+
+
+def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
+    """The task-run state write's statements, built once per database kind.
+
+    The hot path of every task run: prebuilt with bound parameters, SQLAlchemy only
+    looks them up in its compiled cache instead of building and keying new ones.
+    """
+    kind = dialect.dialect_name(session)
+    if kind not in _TASK_RUN_STATEMENTS:
+        run_id: BindParameter[Any] = bindparam("run_id")
+        # The task run, locked, with its flow run's state (not locked): one round trip.
+        flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
+        lock = select(
+            TaskRun.version,
+            TaskRun.serialized_state,
+            TaskRun.start_time,
+            TaskRun.end_time,
+            TaskRun.heartbeat,
+            TaskRun.tenant_id,
+            TaskRun.flow_run_id,
+            flow_state.scalar_subquery().label("flow_run_state"),
+        ).where(TaskRun.id == run_id)
+        state_columns = [c.name for c in TaskRunState.__table__.columns]
+        run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+        _TASK_RUN_STATEMENTS[kind] = (
+            dialect.for_update(session, lock),
+            dialect.insert_then_update(
+                session,
+                insert(TaskRunState).values({c: bindparam(f"s_{c}") for c in state_columns}),
+                update(TaskRun)
+                .where(TaskRun.id == run_id)
+                .values({c: bindparam(f"r_{c}") for c in run_columns}),
+            ),
+        )
+    return _TASK_RUN_STATEMENTS[kind]
+
+
+_TASK_RUNS_LOCKS: dict[str, Any] = {}
+
+
+def _task_runs_lock(session: AsyncSession) -> Any:
+    """``_task_run_statements``' lock for a list of runs (``run_ids``), taken in id order."""
+    kind = dialect.dialect_name(session)
+    if kind not in _TASK_RUNS_LOCKS:
+        flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
+        lock = (
+            select(
+                TaskRun.id,
+                TaskRun.version,
+                TaskRun.serialized_state,
+                TaskRun.start_time,
+                TaskRun.end_time,
+                TaskRun.heartbeat,
+                TaskRun.tenant_id,
+                TaskRun.flow_run_id,
+                flow_state.scalar_subquery().label("flow_run_state"),
+            )
+            .where(TaskRun.id.in_(bindparam("run_ids", expanding=True)))
+            .order_by(TaskRun.id)
+        )
+        _TASK_RUNS_LOCKS[kind] = dialect.for_update(session, lock)
+    return _TASK_RUNS_LOCKS[kind]
