@@ -133,6 +133,8 @@ def _wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> Any:
 
 
 def test_run_watch_succeeds_and_everything_is_visible(prefect1: Prefect1) -> None:
+    plans = prefect1.server.app.state.plans
+    planned_before = plans.answered
     result = prefect1.cli(
         "run", "--name", "e2e-demo", "--project", "e2e", "--param", "n=3", "--watch", timeout=300
     )
@@ -180,6 +182,9 @@ def test_run_watch_succeeds_and_everything_is_visible(prefect1: Prefect1) -> Non
     assert all(
         log["level"] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") for log in run["logs"]
     )
+    # The real client's hot documents went through execution plans (graphql/plans.py):
+    # every task run wrote at least two states and was looked up once.
+    assert plans.answered - planned_before >= 2 * len(run["task_runs"])
 
 
 def test_flow_of_flows(prefect1: Prefect1) -> None:

@@ -39,6 +39,8 @@ class EmbeddedServer:
     url: str
     settings: Settings
     database_url: str
+    # The running ASGI app: its ``state`` holds the database and the GraphQL plans.
+    app: Any = None
 
     def __str__(self) -> str:
         return self.url
@@ -85,8 +87,9 @@ def running_server(
             database=db,
             services=dataclasses.replace(base.services, enabled=services and base.services.enabled),
         )
+        app = create_app(effective)
         config = uvicorn.Config(
-            create_app(effective),
+            app,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -111,7 +114,7 @@ def running_server(
                 _wait_until_up(port, thread, server, startup_timeout)
             except RuntimeError as exc:
                 raise exc from (failures[0] if failures else None)
-            yield EmbeddedServer(f"http://127.0.0.1:{port}", effective, effective.database_url)
+            yield EmbeddedServer(f"http://127.0.0.1:{port}", effective, effective.database_url, app)
         finally:
             server.should_exit = True
             thread.join(timeout=30)
