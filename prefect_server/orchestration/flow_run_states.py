@@ -26,6 +26,7 @@ from prefect_server.orchestration.states import (
     SUBMITTED_GUARD,
     StateWrite,
     as_parsed,
+    begin_write,
     new_state_row,
     run_values,
     time_changes,
@@ -42,12 +43,7 @@ async def set_flow_run_state(
     agent_id: uuid.UUID | str | None = None,
 ) -> StateWrite:
     """Write ``state`` as the flow run's newest state (spec §3.6 set_flow_run_state)."""
-    if not flow_run_id:
-        raise ValidationFailed("Invalid flow run ID.")
-    now = utcnow()
-    parsed = as_parsed(state, now)
-    failed = StateUpdateFailed(f"State update failed for flow run ID {flow_run_id}")
-    run_id = id_or_raise(flow_run_id, failed)
+    run_id, parsed, now, failed = begin_write("flow", flow_run_id, state)
     stmt = select(
         FlowRun.version,
         FlowRun.state,

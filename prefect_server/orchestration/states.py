@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
+from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import (
     END_TIME_STATES,
@@ -105,3 +107,20 @@ def new_state_row(
         "created": now,
         "updated": now,
     }
+
+
+def begin_write(
+    kind: str, given_id: uuid.UUID | str | None, state: dict[str, Any] | ParsedState
+) -> tuple[uuid.UUID, ParsedState, dt.datetime, StateUpdateFailed]:
+    """What a single ``kind`` ("flow"/"task") run state write checks first, in Server 1's
+    order: an id was given, the state parses, the id is a UUID.
+
+    Returns the run id, the parsed state, the write's time and the error for a run
+    that cannot take the state.
+    """
+    if not given_id:
+        raise ValidationFailed(f"Invalid {kind} run ID.")
+    now = utcnow()
+    parsed = as_parsed(state, now)
+    failed = StateUpdateFailed(f"State update failed for {kind} run ID {given_id}")
+    return id_or_raise(given_id, failed), parsed, now, failed

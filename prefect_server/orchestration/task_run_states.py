@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
-from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import RUNNING_STATES
 from prefect_server.orchestration.states import (
     RUN_COLUMNS,
     StateWrite,
     as_parsed,
+    begin_write,
     new_state_row,
     run_values,
     time_changes,
@@ -37,12 +37,7 @@ async def set_task_run_state(
     state: dict[str, Any] | ParsedState,
 ) -> StateWrite:
     """Write ``state`` as the task run's newest state (spec §3.6 set_task_run_state)."""
-    if not task_run_id:
-        raise ValidationFailed("Invalid task run ID.")
-    now = utcnow()
-    parsed = as_parsed(state, now)
-    failed = StateUpdateFailed(f"State update failed for task run ID {task_run_id}")
-    run_id = id_or_raise(task_run_id, failed)
+    run_id, parsed, now, failed = begin_write("task", task_run_id, state)
     lock, writes = _task_run_statements(session)
     conn = await dialect.connection(session)
     row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
@@ -121,6 +116,22 @@ def _task_run_write(
     return params, StateWrite(run_id, state_row["id"], version, parsed.type)
 
 
+def _locked_columns() -> tuple[Any, ...]:
+    """What a write reads of the task run it locks, and its flow run's state (not locked):
+    one round trip."""
+    flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
+    return (
+        TaskRun.version,
+        TaskRun.serialized_state,
+        TaskRun.start_time,
+        TaskRun.end_time,
+        TaskRun.heartbeat,
+        TaskRun.tenant_id,
+        TaskRun.flow_run_id,
+        flow_state.scalar_subquery().label("flow_run_state"),
+    )
+
+
 _TASK_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
 
 
@@ -133,18 +144,7 @@ def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
     kind = dialect.dialect_name(session)
     if kind not in _TASK_RUN_STATEMENTS:
         run_id: BindParameter[Any] = bindparam("run_id")
-        # The task run, locked, with its flow run's state (not locked): one round trip.
-        flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
-        lock = select(
-            TaskRun.version,
-            TaskRun.serialized_state,
-            TaskRun.start_time,
-            TaskRun.end_time,
-            TaskRun.heartbeat,
-            TaskRun.tenant_id,
-            TaskRun.flow_run_id,
-            flow_state.scalar_subquery().label("flow_run_state"),
-        ).where(TaskRun.id == run_id)
+        lock = select(*_locked_columns()).where(TaskRun.id == run_id)
         state_columns = [c.name for c in TaskRunState.__table__.columns]
         run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
         _TASK_RUN_STATEMENTS[kind] = (
@@ -167,19 +167,8 @@ def _task_runs_lock(session: AsyncSession) -> Any:
     """``_task_run_statements``' lock for a list of runs (``run_ids``), taken in id order."""
     kind = dialect.dialect_name(session)
     if kind not in _TASK_RUNS_LOCKS:
-        flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
         lock = (
-            select(
-                TaskRun.id,
-                TaskRun.version,
-                TaskRun.serialized_state,
-                TaskRun.start_time,
-                TaskRun.end_time,
-                TaskRun.heartbeat,
-                TaskRun.tenant_id,
-                TaskRun.flow_run_id,
-                flow_state.scalar_subquery().label("flow_run_state"),
-            )
+            select(TaskRun.id, *_locked_columns())
             .where(TaskRun.id.in_(bindparam("run_ids", expanding=True)))
             .order_by(TaskRun.id)
         )
