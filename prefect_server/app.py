@@ -94,3 +94,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "version": prefect_server.__version__})
 
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several server processes (``prefect-server start --workers N``).
+
+    uvicorn starts each worker as a fresh process that imports this factory: settings
+    come from the environment the parent prepared, logging is set up here because the
+    parent's configuration does not cross into the process.
+    """
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s | %(message)s"
+    )
+    return create_app(settings)

@@ -52,6 +52,10 @@ def start(
         typer.Option("--no-services", help="Do not run the scheduler, lazarus or zombie killer."),
     ] = False,
     log_level: Annotated[str | None, typer.Option(help="Log level (default INFO).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Server processes sharing the port (PostgreSQL only; default 1)."),
+    ] = 1,
 ) -> None:
     """Start the server: GraphQL API, services and database in one process."""
     import dataclasses
@@ -80,13 +84,52 @@ def start(
     typer.echo(
         f"prefect-server {prefect_server.__version__} on http://{settings.host}:{settings.port}"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        timeout_keep_alive=30,
+    serving: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "timeout_keep_alive": 30,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **serving)
+        return
+    _prepare_workers(settings)
+    uvicorn.run("prefect_server.app:worker_app", factory=True, workers=workers, **serving)
+
+
+def _prepare_workers(settings: Settings) -> None:
+    """Migrate once, then hand the effective settings to the worker processes.
+
+    Every guard of the state rules lives in PostgreSQL (row locks, the double-submission
+    check) and every service pass takes an advisory lock, so workers are as safe as
+    replicas. SQLite lets one process write at a time: there they would only queue.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    from prefect_server.database import migrations
+
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        typer.echo(
+            "Error: --workers above 1 needs PostgreSQL (SQLite lets one process write "
+            "at a time); set --database-url postgresql://…",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if settings.database.migrate_on_start:
+        migrations.upgrade(settings.database_url)
+    # Workers read their settings from the environment; the command line's go there too.
+    os.environ.update(
+        {
+            "PREFECT_SERVER__HOST": settings.host,
+            "PREFECT_SERVER__PORT": str(settings.port),
+            "PREFECT_SERVER__LOG_LEVEL": settings.log_level,
+            "PREFECT_SERVER__DATABASE__CONNECTION_URL": settings.database_url,
+            "PREFECT_SERVER__DATABASE__MIGRATE_ON_START": "false",
+            "PREFECT_SERVER__SERVICES__ENABLED": str(settings.services.enabled).lower(),
+        }
     )
 
 

@@ -155,6 +155,55 @@ def test_start_no_upgrade_leaves_the_database_alone(start_server: Any, tmp_path:
     assert asyncio.run(_revision(url)) is None
 
 
+def _workers_of(pid: int) -> list[int]:
+    """The worker processes uvicorn spawned for the server ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if parent == pid and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.postgres
+def test_start_with_workers(start_server: Any, tmp_path: Path, database_url: str, db: Any) -> None:
+    """``--workers 2``: two server processes answer on one port, and stop with the parent."""
+    plain = database_url.replace("+asyncpg", "")
+    server = start_server(
+        ["--workers", "2", "--no-services", "--database-url", plain], _clean_env(tmp_path)
+    )
+    server.wait_until_healthy()
+    workers = _workers_of(server.process.pid)
+    assert len(workers) == 2, server.stop()
+    for index in range(20):
+        data = _post(
+            server.url,
+            f'mutation {{ create_tenant(input: {{name: "t{index}", slug: "t-{index}"}}) {{ id }} }}',
+        )
+        assert data["create_tenant"]["id"]
+    slugs = asyncio.run(_tenant_slugs(database_url))
+    # Both workers ran the lifespan; the default tenant is still there once.
+    assert sorted(slugs) == sorted(["default", *(f"t-{i}" for i in range(20))])
+    output = server.stop()
+    assert server.process.returncode in (0, -signal.SIGTERM), output
+    assert output.count("Application shutdown complete") == 2, output
+    assert "Traceback" not in output
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_workers_need_postgresql(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli_app, ["start", "--workers", "2"], env={"HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "needs PostgreSQL" in result.output
+    assert not (tmp_path / ".prefect_server" / "prefect_server.db").exists()
+
+
 def _capture_start(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]) -> Any:
     """Run ``start`` in-process up to the point where it hands the app to uvicorn."""
     captured: dict[str, Any] = {}
