@@ -53,11 +53,22 @@ class ZombieKillerSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    enabled: bool = True
+    loop_seconds: float = 3600.0
+    # 0 keeps forever, the default: Server 1 never deleted history and its users expect
+    # theirs to stay until they choose a period.
+    flow_run_days: int = 0
+    log_days: int = 0
+
+
+@dataclass(frozen=True)
 class ServicesSettings:
     enabled: bool = True
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     lazarus: LazarusSettings = field(default_factory=LazarusSettings)
     zombie_killer: ZombieKillerSettings = field(default_factory=ZombieKillerSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 @dataclass(frozen=True)
@@ -197,9 +208,19 @@ def _validate(settings: Settings) -> None:
         ("SCHEDULER", services.scheduler),
         ("LAZARUS", services.lazarus),
         ("ZOMBIE_KILLER", services.zombie_killer),
+        ("RETENTION", services.retention),
     ):
         if service.loop_seconds <= 0:
             raise ValueError(
                 f"Invalid setting {PREFIX}__SERVICES__{name}__LOOP_SECONDS="
                 f"{service.loop_seconds}: expected a positive number of seconds"
+            )
+    for key, days in (
+        ("FLOW_RUN_DAYS", services.retention.flow_run_days),
+        ("LOG_DAYS", services.retention.log_days),
+    ):
+        if days < 0:
+            raise ValueError(
+                f"Invalid setting {PREFIX}__SERVICES__RETENTION__{key}={days}: "
+                "expected a number of days, or 0 to keep forever"
             )

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from prefect_server.cli import app as cli_app
-from prefect_server.settings import load_settings, mask_url, to_async_url
+from prefect_server.settings import RetentionSettings, load_settings, mask_url, to_async_url
 
 P = "PREFECT_SERVER__"
 
@@ -25,6 +25,9 @@ def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
     )
     assert settings.api_keys == ()
     assert settings.services.enabled and settings.database.migrate_on_start
+    retention = settings.services.retention
+    # Nothing is ever deleted unless a period is set.
+    assert (retention.flow_run_days, retention.log_days) == (0, 0)
 
 
 def test_environment_variables_are_read() -> None:
@@ -41,6 +44,10 @@ def test_environment_variables_are_read() -> None:
             f"{P}SERVICES__SCHEDULER__LOOP_SECONDS": "12.5",
             f"{P}SERVICES__LAZARUS__LOOP_SECONDS": "30",
             f"{P}SERVICES__ZOMBIE_KILLER__HEARTBEAT_TIMEOUT_SECONDS": "90",
+            f"{P}SERVICES__RETENTION__ENABLED": "off",
+            f"{P}SERVICES__RETENTION__LOOP_SECONDS": "900",
+            f"{P}SERVICES__RETENTION__FLOW_RUN_DAYS": "90",
+            f"{P}SERVICES__RETENTION__LOG_DAYS": "14",
             "PREFECT_SERVER_TEST_DATABASE_URL": "ignored: not this scheme",
         }
     )
@@ -55,6 +62,9 @@ def test_environment_variables_are_read() -> None:
     assert settings.services.scheduler.loop_seconds == 12.5
     assert settings.services.lazarus.loop_seconds == 30.0
     assert settings.services.zombie_killer.heartbeat_timeout_seconds == 90.0
+    assert settings.services.retention == RetentionSettings(
+        enabled=False, loop_seconds=900.0, flow_run_days=90, log_days=14
+    )
 
 
 def test_api_keys_as_json_list() -> None:
@@ -94,6 +104,10 @@ def test_urls_map_to_async_drivers(given: str, expected: str) -> None:
         ("SERVICES__SCHEDULER__LOOP_SECONDS", "soon", "SCHEDULER__LOOP_SECONDS"),
         ("SERVICES__LAZARUS__LOOP_SECONDS", "0", "expected a positive number of seconds"),
         ("DATABASE__POOL_SIZE", "ten", "PREFECT_SERVER__DATABASE__POOL_SIZE"),
+        ("SERVICES__RETENTION__LOOP_SECONDS", "-1", "RETENTION__LOOP_SECONDS=-1.0"),
+        ("SERVICES__RETENTION__FLOW_RUN_DAYS", "-1", "expected a number of days, or 0"),
+        ("SERVICES__RETENTION__LOG_DAYS", "-7", "RETENTION__LOG_DAYS=-7"),
+        ("SERVICES__RETENTION__LOG_DAYS", "2 weeks", "PREFECT_SERVER__SERVICES__RETENTION__LOG"),
     ],
 )
 def test_bad_values_give_a_clear_error(name: str, value: str, fragment: str) -> None:

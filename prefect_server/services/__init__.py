@@ -1,4 +1,4 @@
-"""Towel as in-process jobs: the scheduler, lazarus and the zombie killer.
+"""Towel as in-process jobs: the scheduler, lazarus, the zombie killer, and retention.
 
 Each service is a module with ``async def run_once(db, settings) -> int`` (one pass,
 what tests call); ``register_services`` puts the enabled ones on the app's scheduler.
@@ -19,7 +19,7 @@ def register_services(scheduler_: AsyncIOScheduler, db: Database, settings: Sett
     """Add every enabled service to the scheduler as an interval job."""
     # Imported here: the service modules reach into the domain layer, which tests of one
     # service need not load in full.
-    from prefect_server.services import lazarus, scheduler, zombie_killer
+    from prefect_server.services import lazarus, retention, scheduler, zombie_killer
 
     # APScheduler logs every job run at INFO: with a 1 s loop that drowns the server log.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -45,4 +45,14 @@ def register_services(scheduler_: AsyncIOScheduler, db: Database, settings: Sett
             "zombie_killer",
             zombie_killer.run_once,
             services.zombie_killer.loop_seconds,
+        )
+    # With both periods at 0 (the default) a pass would have nothing to do.
+    if retention.is_active(services.retention):
+        add_service(
+            scheduler_,
+            db,
+            settings,
+            "retention",
+            retention.run_once,
+            services.retention.loop_seconds,
         )
