@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,19 @@ def post(client: httpx.Client, query: str, variables: dict[str, Any] | None = No
 def load(client: httpx.Client, requests: int) -> dict[str, int]:
     tenant_id = post(client, "{ tenant { id } }")["tenant"][0]["id"]
     counts = {"reads": 0, "writes": 0}
+    run = uuid.uuid4().hex[:8]  # a PostgreSQL database keeps the projects of earlier runs
     for i in range(requests):
         if i % 4 == 0:
             post(
                 client,
                 "mutation($input: create_project_input!) { create_project(input: $input) { id } }",
-                {"input": {"tenant_id": tenant_id, "name": f"bench-{i}", "description": "x" * 200}},
+                {
+                    "input": {
+                        "tenant_id": tenant_id,
+                        "name": f"bench-{run}-{i}",
+                        "description": "x" * 200,
+                    }
+                },
             )
             counts["writes"] += 1
         elif i % 4 == 1:
