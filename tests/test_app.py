@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -152,3 +153,45 @@ async def test_lane_streams_request_bodies_in_chunks(client: httpx.AsyncClient) 
     )
     assert response.status_code == 200
     assert response.json() == {"data": {"hello": "👋"}}
+
+
+async def test_errors_are_logged_by_whose_they_are(
+    client: httpx.AsyncClient, caplog: Any, monkeypatch: Any
+) -> None:
+    """The caller's errors (refused requests, bad variables) are one INFO line each; a
+    fault of the server keeps its traceback at ERROR."""
+    import logging
+    import uuid
+
+    from prefect_server.orchestration import task_runs
+
+    caplog.set_level(logging.INFO)
+    refused = (
+        "mutation($input: set_task_run_states_input!) "
+        "{ set_task_run_states(input: $input) { states { id } } }"
+    )
+    missing = str(uuid.uuid4())
+    variables = {"input": {"states": [{"task_run_id": missing, "state": {"type": "Running"}}]}}
+    for body in (
+        {"query": refused, "variables": json.dumps(variables)},
+        {"query": "query($id: UUID!) { get_task_run_info(task_run_id: $id) { id } }"},
+    ):
+        response = await client.post("/", json=body)
+        assert response.json()["errors"]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+    refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Refused:")]
+    assert any(f"State update failed for task run ID {missing}" in m for m in refusals)
+    assert any("$id" in m for m in refusals)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    caplog.clear()
+    monkeypatch.setattr(task_runs, "get_task_run_info", broken)
+    response = await client.post(
+        "/", json={"query": f'query {{ get_task_run_info(task_run_id: "{missing}") {{ id }} }}'}
+    )
+    assert response.json()["errors"][0]["message"] == "disk on fire"
+    (fault,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert fault.exc_info is not None and isinstance(fault.exc_info[1], RuntimeError)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableValidation,
     ParserCache,
@@ -12,9 +14,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 from strawberry.types.base import has_object_definition
 
 from prefect_server.graphql import actions, hasura, reference
+from prefect_server.graphql.hasura.filters import FilterError
+from prefect_server.orchestration.errors import APIError
+
+logger = logging.getLogger("prefect_server.graphql")
 
 
 def merge_types(name: str, types: tuple[type, ...]) -> type:
@@ -26,6 +33,27 @@ def merge_types(name: str, types: tuple[type, ...]) -> type:
                 raise ValueError(f"{name} defines {f.name} twice")
             seen.add(f.name)
     return strawberry.type(type(name, types, {}), name=name)
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging each error by whose it is.
+
+    Strawberry logs every error with its traceback at ERROR. Most are the caller's: a
+    refused request (double submission, an unknown id — agents cause these routinely)
+    or a variable that does not coerce (the UI polls before its ids are loaded). Those
+    answer with their message and are logged on one line at INFO; anything else is a
+    fault of ours and keeps its traceback at ERROR.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if error.path is None or isinstance(original, APIError | FilterError):
+                logger.info("Refused: %s", error.message)
+            else:
+                logger.error(error, exc_info=original)
 
 
 def build_schema(depth_limit: int = 7, *, checked_by_transport: bool = False) -> strawberry.Schema:
@@ -46,7 +74,7 @@ def build_schema(depth_limit: int = 7, *, checked_by_transport: bool = False) ->
             ValidationCache(maxsize=512),
         ]
     )
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=mutation,
         config=StrawberryConfig(auto_camel_case=False),
