@@ -27,10 +27,10 @@ from prefect_server.orchestration.states import (
     StateWrite,
     as_parsed,
     begin_write,
+    lock_batch,
     new_state_row,
     run_values,
     time_changes,
-    utcnow,
 )
 from prefect_server.orchestration.task_run_states import set_task_run_state
 
@@ -120,12 +120,7 @@ async def set_flow_run_states(
     """
     if not changes:
         return []
-    ids = [run_id for run_id, _ in changes]
-    if len(set(ids)) != len(ids):
-        raise ValidationFailed("Each flow run may appear only once in a batch of states.")
-    now = utcnow()
-    conn = await session.connection()
-    rows = {row.id: row for row in await conn.execute(_flow_runs_lock(session), {"run_ids": ids})}
+    now, conn, rows = await lock_batch(session, "flow", changes, _flow_runs_lock(session))
     batch = []
     written = []
     for run_id, state in changes:

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from prefect_server.database import dialect
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
 from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
@@ -124,3 +128,23 @@ def begin_write(
     parsed = as_parsed(state, now)
     failed = StateUpdateFailed(f"State update failed for {kind} run ID {given_id}")
     return id_or_raise(given_id, failed), parsed, now, failed
+
+
+async def lock_batch(
+    session: dialect.Executor,
+    kind: str,
+    changes: Sequence[tuple[uuid.UUID, Any]],
+    lock: Any,
+) -> tuple[dt.datetime, AsyncConnection, dict[uuid.UUID, Any]]:
+    """What a batched ``kind`` run state write does first: refuse a run named twice, then
+    lock every run with ``lock`` (its ``run_ids`` in id order, so batches never deadlock).
+
+    Returns the write's time, the connection and the locked rows by run id.
+    """
+    ids = [run_id for run_id, _ in changes]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed(f"Each {kind} run may appear only once in a batch of states.")
+    now = utcnow()
+    conn = await dialect.connection(session)
+    rows = {row.id: row for row in await conn.execute(lock, {"run_ids": ids})}
+    return now, conn, rows

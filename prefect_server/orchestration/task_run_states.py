@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, TaskRun, TaskRunState
-from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
+from prefect_server.orchestration.errors import StateUpdateFailed
 from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import RUNNING_STATES
 from prefect_server.orchestration.states import (
@@ -24,10 +24,10 @@ from prefect_server.orchestration.states import (
     StateWrite,
     as_parsed,
     begin_write,
+    lock_batch,
     new_state_row,
     run_values,
     time_changes,
-    utcnow,
 )
 
 
@@ -60,13 +60,8 @@ async def set_task_run_states(
     """
     if not changes:
         return []
-    ids = [run_id for run_id, _ in changes]
-    if len(set(ids)) != len(ids):
-        raise ValidationFailed("Each task run may appear only once in a batch of states.")
-    now = utcnow()
     _, writes = _task_run_statements(session)
-    conn = await session.connection()
-    rows = {row.id: row for row in await conn.execute(_task_runs_lock(session), {"run_ids": ids})}
+    now, conn, rows = await lock_batch(session, "task", changes, _task_runs_lock(session))
     batch = []
     results = []
     for run_id, state in changes:
