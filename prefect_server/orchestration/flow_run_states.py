@@ -22,7 +22,6 @@ from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import FINISHED_STATES, RUNNING_STATES
 from prefect_server.orchestration.states import (
     HEARTBEAT_STATES,
-    RUN_COLUMNS,
     SUBMITTED_GUARD,
     StateWrite,
     as_parsed,
@@ -31,6 +30,8 @@ from prefect_server.orchestration.states import (
     new_state_row,
     run_values,
     time_changes,
+    write_parameters,
+    write_statements,
 )
 from prefect_server.orchestration.task_run_states import set_task_run_state
 
@@ -135,10 +136,7 @@ async def set_flow_run_states(
         values.setdefault("start_time", row.start_time)
         values.setdefault("end_time", row.end_time)
         values.setdefault("heartbeat", row.heartbeat)
-        params = {f"r_{key}": value for key, value in values.items()}
-        params.update({f"s_{key}": value for key, value in state_row.items()})
-        params["run_id"] = run_id
-        batch.append(params)
+        batch.append(write_parameters(run_id, values, state_row))
         written.append((row, parsed, StateWrite(run_id, state_row["id"], version, parsed.type)))
     for stmt in _flow_run_writes(session):
         await conn.execute(stmt, batch)
@@ -186,17 +184,9 @@ def _flow_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
             .where(FlowRun.id.in_(bindparam("run_ids", expanding=True)))
             .order_by(FlowRun.id)
         )
-        state_columns = [c.name for c in FlowRunState.__table__.columns]
-        run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
         _FLOW_RUN_STATEMENTS[kind] = (
             dialect.for_update(session, lock),
-            dialect.insert_then_update(
-                session,
-                insert(FlowRunState).values({c: bindparam(f"s_{c}") for c in state_columns}),
-                update(FlowRun)
-                .where(FlowRun.id == bindparam("run_id"))
-                .values({c: bindparam(f"r_{c}") for c in run_columns}),
-            ),
+            write_statements(session, FlowRunState, FlowRun),
         )
     return _FLOW_RUN_STATEMENTS[kind]
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect_server.database import dialect
@@ -148,3 +149,27 @@ async def lock_batch(
     conn = await dialect.connection(session)
     rows = {row.id: row for row in await conn.execute(lock, {"run_ids": ids})}
     return now, conn, rows
+
+
+def write_statements(session: dialect.Executor, state_model: Any, run_model: Any) -> list[Any]:
+    """The batched write of state rows and their runs' columns, with bound parameters:
+    ``s_<column>`` for the state row, ``r_<column>`` for the run, ``run_id``."""
+    state_columns = [c.name for c in state_model.__table__.columns]
+    run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+    return dialect.insert_then_update(
+        session,
+        insert(state_model).values({c: bindparam(f"s_{c}") for c in state_columns}),
+        update(run_model)
+        .where(run_model.id == bindparam("run_id"))
+        .values({c: bindparam(f"r_{c}") for c in run_columns}),
+    )
+
+
+def write_parameters(
+    run_id: uuid.UUID, values: dict[str, Any], state_row: dict[str, Any]
+) -> dict[str, Any]:
+    """``write_statements``' parameters for one run."""
+    params = {f"r_{key}": value for key, value in values.items()}
+    params.update({f"s_{key}": value for key, value in state_row.items()})
+    params["run_id"] = run_id
+    return params

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
@@ -20,7 +20,6 @@ from prefect_server.orchestration.errors import StateUpdateFailed
 from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import RUNNING_STATES
 from prefect_server.orchestration.states import (
-    RUN_COLUMNS,
     StateWrite,
     as_parsed,
     begin_write,
@@ -28,6 +27,8 @@ from prefect_server.orchestration.states import (
     new_state_row,
     run_values,
     time_changes,
+    write_parameters,
+    write_statements,
 )
 
 
@@ -105,10 +106,9 @@ def _task_run_write(
     values.update(time_changes(parsed.type, now, row.start_time, row.end_time))
     state_row = new_state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
-    params = {f"r_{key}": value for key, value in values.items()}
-    params.update({f"s_{key}": value for key, value in state_row.items()})
-    params["run_id"] = run_id
-    return params, StateWrite(run_id, state_row["id"], version, parsed.type)
+    return write_parameters(run_id, values, state_row), StateWrite(
+        run_id, state_row["id"], version, parsed.type
+    )
 
 
 def _locked_columns() -> tuple[Any, ...]:
@@ -138,19 +138,10 @@ def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
     """
     kind = dialect.dialect_name(session)
     if kind not in _TASK_RUN_STATEMENTS:
-        run_id: BindParameter[Any] = bindparam("run_id")
-        lock = select(*_locked_columns()).where(TaskRun.id == run_id)
-        state_columns = [c.name for c in TaskRunState.__table__.columns]
-        run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+        lock = select(*_locked_columns()).where(TaskRun.id == bindparam("run_id"))
         _TASK_RUN_STATEMENTS[kind] = (
             dialect.for_update(session, lock),
-            dialect.insert_then_update(
-                session,
-                insert(TaskRunState).values({c: bindparam(f"s_{c}") for c in state_columns}),
-                update(TaskRun)
-                .where(TaskRun.id == run_id)
-                .values({c: bindparam(f"r_{c}") for c in run_columns}),
-            ),
+            write_statements(session, TaskRunState, TaskRun),
         )
     return _TASK_RUN_STATEMENTS[kind]
 
