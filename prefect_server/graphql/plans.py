@@ -126,7 +126,8 @@ class Plans:
         """Plan ``query``'s shape (or note that it has none); call only for valid documents."""
         if not any(name in query for name in self._handlers):
             return
-        shape = shape_of(query)
+        # Usually just lexed by ``run``, which found no plan: the cache has it.
+        shape = self._shape_of(query)
         if shape is None or shape.text in self._plans:
             return
         try:

@@ -34,9 +34,13 @@ class BadRequest(Exception):
 TOO_LARGE = {"errors": [{"message": "Request body is larger than the limit."}]}
 
 
+def _encode(payload: Any) -> bytes:
+    return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+
+
 def _response(payload: Any, status: int = 200) -> Response:
     return Response(
-        orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS),
+        _encode(payload),
         status_code=status,
         media_type="application/json",
     )
@@ -202,7 +206,7 @@ class GraphQLLane:
                 payload, status = TOO_LARGE, 413
             else:
                 payload, status = await self.endpoint.answer(body, headers, scope["app"].state)
-        content = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+        content = _encode(payload)
         await send(
             {
                 "type": "http.response.start",
