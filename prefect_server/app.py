@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 import prefect_server
+from prefect_server import ui
 from prefect_server.database import migrations
 from prefect_server.database.engine import Database
 from prefect_server.graphql import actions
@@ -81,6 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return await endpoint.handle(request)
 
     async def graphiql(request: Request) -> Response:
+        # A browser opening the server's address lands on the UI's dashboard.
+        if (
+            settings.ui.enabled
+            and request.url.path == "/"
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            return RedirectResponse("/ui/", status_code=307)
         return graphiql_page()
 
     # Added last, so it runs before CORS and the router (see GraphQLLane).
@@ -88,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for path in sorted(GraphQLLane.PATHS):
         app.add_api_route(path, graphql, methods=["POST"], include_in_schema=False)
         app.add_api_route(path, graphiql, methods=["GET"], include_in_schema=False)
+
+    if settings.ui.enabled:
+        ui.install(app)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:

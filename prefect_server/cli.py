@@ -51,6 +51,9 @@ def start(
         bool,
         typer.Option("--no-services", help="Do not run the scheduler, lazarus or zombie killer."),
     ] = False,
+    no_ui: Annotated[
+        bool, typer.Option("--no-ui", help="Do not serve the built-in web UI under /ui.")
+    ] = False,
     log_level: Annotated[str | None, typer.Option(help="Log level (default INFO).")] = None,
     workers: Annotated[
         int,
@@ -77,13 +80,16 @@ def start(
         changes["database"] = dataclasses.replace(settings.database, migrate_on_start=False)
     if no_services:
         changes["services"] = dataclasses.replace(settings.services, enabled=False)
+    if no_ui:
+        changes["ui"] = dataclasses.replace(settings.ui, enabled=False)
     settings = settings.replace(**changes)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s | %(message)s"
     )
-    typer.echo(
-        f"prefect-server {prefect_server.__version__} on http://{settings.host}:{settings.port}"
-    )
+    address = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"prefect-server {prefect_server.__version__} on {address}")
+    if settings.ui.enabled:
+        typer.echo(f"Web UI: {address}/ui/")
     serving: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -129,6 +135,7 @@ def _prepare_workers(settings: Settings) -> None:
             "PREFECT_SERVER__DATABASE__CONNECTION_URL": settings.database_url,
             "PREFECT_SERVER__DATABASE__MIGRATE_ON_START": "false",
             "PREFECT_SERVER__SERVICES__ENABLED": str(settings.services.enabled).lower(),
+            "PREFECT_SERVER__UI__ENABLED": str(settings.ui.enabled).lower(),
         }
     )
 

@@ -81,13 +81,22 @@ class HooksSettings:
 
 
 @dataclass(frozen=True)
+class UISettings:
+    # The built-in web UI under /ui (prefect-server start --no-ui turns it off).
+    enabled: bool = True
+    # Public base URL of the UI, for links in notifications; empty means API_URL + "/ui".
+    url: str = ""
+    # How long a key login to the UI lasts (only when API keys are set).
+    session_hours: float = 24.0 * 7
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 4200
     home: str = "~/.prefect_server"
     # Public URL of the API, used in links inside cloud-hook notifications.
     api_url: str = "http://localhost:4200"
-    ui_url: str = "http://localhost:8080"
     api_keys: tuple[str, ...] = ()
     log_level: str = "INFO"
     core_version_cutoff: str = "0.6.1"
@@ -103,6 +112,12 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)
+    ui: UISettings = field(default_factory=UISettings)
+
+    @property
+    def ui_base_url(self) -> str:
+        """Where a person opens the built-in UI (links in notifications point here)."""
+        return (self.ui.url or f"{self.api_url.rstrip('/')}/ui").rstrip("/")
 
     @property
     def home_path(self) -> Path:

@@ -1,0 +1,21 @@
+"""The UI's page handlers, one module per noun; each module has a ``router``."""
+
+from prefect_server.ui.pages import (
+    agents,
+    dashboard,
+    flow_runs,
+    flows,
+    login,
+    projects,
+    task_runs,
+)
+
+PAGE_ROUTERS = [
+    dashboard.router,
+    flows.router,
+    flow_runs.router,
+    task_runs.router,
+    agents.router,
+    projects.router,
+    login.router,
+]

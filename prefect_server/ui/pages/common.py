@@ -1,0 +1,66 @@
+"""What every page handler shares: the database, ids from URLs, error pages, paging."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from prefect_server.database.engine import Database
+from prefect_server.orchestration.serialization import parse_id
+
+
+class PageNotFound(LookupError):
+    """A URL naming something that does not exist (or is no id at all): a 404 page."""
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def id_from_url(value: str, what: str) -> uuid.UUID:
+    parsed = parse_id(value)
+    if parsed is None:
+        raise PageNotFound(f"There is no {what} with the id {value!r}.")
+    return parsed
+
+
+def require(row: Any, what: str, value: Any) -> Any:
+    if row is None:
+        raise PageNotFound(f"There is no {what} with the id {value}.")
+    return row
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    @classmethod
+    def of(cls, request: Request, size: int = 25, max_size: int = 200) -> Paging:
+        """Page number and size from ``?page=&size=``; nonsense falls back to the defaults."""
+        try:
+            page = max(1, int(request.query_params.get("page", "1")))
+        except ValueError:
+            page = 1
+        try:
+            size = min(max_size, max(1, int(request.query_params.get("size", str(size)))))
+        except ValueError:
+            pass
+        return cls(page, size)
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    from prefect_server.ui.templating import render
+
+    return render(
+        request, "error.html", {"title": title, "message": message}, status=status, whole=True
+    )

@@ -1,0 +1,110 @@
+"""The dashboard: counts, history, runs in progress, late runs and why, failures, agents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect_server.orchestration import agents
+
+import factories
+from uiutil import browser, text_of
+
+
+async def test_browser_at_the_servers_address_lands_on_the_dashboard(app: Any) -> None:
+    async with browser(app) as client:
+        response = await client.get("/")
+        assert response.status_code == 307
+        assert response.headers["location"] == "/ui/"
+        page = await client.get("/ui/")
+    assert page.status_code == 200
+    assert "<h1>Dashboard</h1>" in page.text
+    # An API client (no HTML in Accept) still gets what it got before.
+    async with browser(app) as client:
+        api = await client.get("/", headers={"accept": "application/json"})
+    assert api.status_code == 200
+
+
+async def test_counts_active_failures_and_upcoming(app: Any) -> None:
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    running = await factories.running_flow_run(db, flow_id, flow_run_name="busy-bee")
+    failed = await factories.create_flow_run(db, flow_id, flow_run_name="sad-panda")
+    await factories.set_flow_run_state(
+        db, failed, {"type": "Failed", "message": "Boom <script>alert(1)</script>"}
+    )
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)
+    await factories.create_flow_run(
+        db, flow_id, flow_run_name="future-fox", scheduled_start_time=later
+    )
+    async with browser(app) as client:
+        html = (await client.get("/ui/")).text
+    text = text_of(html)
+    assert f'href="/ui/flow-runs/{running}"' in html
+    assert "busy-bee" in text and "sad-panda" in text and "future-fox" in text
+    # A state message is text, never markup.
+    assert "<script>alert(1)</script>" not in html
+    assert "Boom &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # Counts by state link to the filtered run list.
+    assert "/ui/flow-runs?state=Failed" in html
+    assert '<svg class="chart"' in html
+
+
+async def test_late_runs_say_why(app: Any) -> None:
+    db = app.state.db
+    tenant_id, flow_id = await factories.flow_chain(db)
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
+    await factories.create_flow_run(
+        db, flow_id, flow_run_name="late-lark", scheduled_start_time=past, labels=["gpu"]
+    )
+    async with browser(app) as client:
+        no_agent = text_of((await client.get("/ui/?_fragment=live_late")).text)
+    assert "late-lark" in no_agent
+    assert "No agent has ever connected" in no_agent
+
+    async with db.transaction() as session:
+        await agents.register_agent(
+            session, tenant_id=tenant_id, labels=["cpu"], name="cpu-box", type="LocalAgent"
+        )
+    async with browser(app) as client:
+        wrong_labels = text_of((await client.get("/ui/?_fragment=live_late")).text)
+    assert "No agent has all of this run's labels (gpu)" in wrong_labels
+
+    async with db.transaction() as session:
+        await agents.register_agent(
+            session, tenant_id=tenant_id, labels=["gpu"], name="gpu-box", type="LocalAgent"
+        )
+    async with browser(app) as client:
+        healthy = text_of((await client.get("/ui/?_fragment=live_late")).text)
+    assert "should be submitted within seconds" in healthy
+
+
+async def test_fragments_are_cacheable_and_unknown_ones_404(app: Any) -> None:
+    async with browser(app) as client:
+        first = await client.get("/ui/?_fragment=live_active")
+        assert first.status_code == 200
+        assert first.text.lstrip().startswith("<section")
+        etag = first.headers["etag"]
+        again = await client.get("/ui/?_fragment=live_active", headers={"if-none-match": etag})
+        assert again.status_code == 304
+        assert (await client.get("/ui/?_fragment=content")).status_code == 404
+        assert (await client.get("/ui/?_fragment=live_nothing")).status_code == 404
+
+
+async def test_project_filter_and_window(app: Any) -> None:
+    db = app.state.db
+    tenant_id, flow_a = await factories.flow_chain(db)
+    _, flow_b = await factories.flow_chain(db)
+    await factories.running_flow_run(db, flow_a, flow_run_name="alpha-run")
+    await factories.running_flow_run(db, flow_b, flow_run_name="beta-run")
+    from sqlalchemy import select
+
+    from prefect_server.database.models import Flow
+
+    async with db.session() as session:
+        project_a = await session.scalar(select(Flow.project_id).where(Flow.id == flow_a))
+    async with browser(app) as client:
+        text = text_of((await client.get(f"/ui/?project={project_a}&window=1h")).text)
+        nonsense = await client.get("/ui/?project=nope&window=forever")
+    assert "alpha-run" in text and "beta-run" not in text
+    assert nonsense.status_code == 200
