@@ -120,6 +120,15 @@ class Settings:
         return (self.ui.url or f"{self.api_url.rstrip('/')}/ui").rstrip("/")
 
     @property
+    def run_page_link(self) -> str:
+        """The address of a flow run's page, as notifications link to it, with
+        ``{tenant_slug}`` and ``{flow_run_id}`` to fill in: the built-in UI's page, or
+        with the UI off, the path the original Prefect UI serves at ``API_URL``."""
+        if self.ui.enabled:
+            return self.ui_base_url + "/flow-runs/{flow_run_id}"
+        return self.api_url.rstrip("/") + "/{tenant_slug}/flow-run/{flow_run_id}"
+
+    @property
     def home_path(self) -> Path:
         return Path(self.home).expanduser()
 

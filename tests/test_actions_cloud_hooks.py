@@ -282,7 +282,8 @@ async def test_slack_twilio_and_pagerduty_payloads(
         by_path.setdefault(r.path, []).append(r)
     slack = by_path["/services/T/B/X"][0].json()
     assert "doomed" in slack["text"] and "Failed" in slack["text"] and "it broke" in slack["text"]
-    assert f"http://ui.example/default/flow-run/{run_id}" in json.dumps(slack["blocks"])
+    # The link opens the run's page in the built-in UI.
+    assert f"http://ui.example/ui/flow-runs/{run_id}" in json.dumps(slack["blocks"])
     twilio = by_path["/twilio/2010-04-01/Accounts/AC1/Messages.json"]
     assert sorted(r.body.decode().split("To=")[1].split("&")[0] for r in twilio) == [
         "%2B15550001",

@@ -144,3 +144,21 @@ def test_config_command_reports_a_bad_value_without_traceback() -> None:
     assert result.exit_code == 2
     assert "Invalid setting PREFECT_SERVER__PORT='four'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_run_page_link_points_at_the_built_in_ui_or_the_original_one() -> None:
+    settings = load_settings(env={"PREFECT_SERVER__API_URL": "https://prefect.example.com/"})
+    assert settings.ui_base_url == "https://prefect.example.com/ui"
+    link = settings.run_page_link.format(tenant_slug="default", flow_run_id="abc")
+    assert link == "https://prefect.example.com/ui/flow-runs/abc"
+    moved = load_settings(env={"PREFECT_SERVER__UI__URL": "https://ops.example.com/prefect/"})
+    assert moved.run_page_link.format(tenant_slug="t", flow_run_id="1") == (
+        "https://ops.example.com/prefect/flow-runs/1"
+    )
+    # With the built-in UI off, links go where the original Prefect UI serves a run.
+    off = load_settings(
+        env={"PREFECT_SERVER__UI__ENABLED": "false", "PREFECT_SERVER__API_URL": "http://h:8080"}
+    )
+    assert off.run_page_link.format(tenant_slug="default", flow_run_id="abc") == (
+        "http://h:8080/default/flow-run/abc"
+    )

@@ -160,7 +160,7 @@ async def flow_run_state_changed(
                 hook.config or {},
                 hook_event,
                 _hooks_settings(session),
-                _api_url(session, None),
+                _run_link(session, None),
             )
 
 
@@ -198,7 +198,7 @@ async def test_cloud_hook(
         return
     hooks_settings = settings.hooks if settings else _hooks_settings(session)
     await hook_delivery.send(
-        hook.type, hook.config or {}, hook_event, hooks_settings, _api_url(session, settings)
+        hook.type, hook.config or {}, hook_event, hooks_settings, _run_link(session, settings)
     )
 
 
@@ -309,6 +309,6 @@ def _hooks_settings(session: AsyncSession) -> HooksSettings:
     return settings.hooks if isinstance(settings, Settings) else HooksSettings()
 
 
-def _api_url(session: AsyncSession, settings: Settings | None) -> str:
+def _run_link(session: AsyncSession, settings: Settings | None) -> str:
     settings = settings or session.info.get("settings")
-    return settings.api_url if isinstance(settings, Settings) else Settings().api_url
+    return (settings if isinstance(settings, Settings) else Settings()).run_page_link

@@ -36,7 +36,7 @@ def send_after_commit(
     config: dict[str, Any],
     hook_event: dict[str, Any],
     hooks_settings: HooksSettings,
-    api_url: str,
+    run_link: str,
 ) -> None:
     """Queue one delivery; all queued ones start when the session commits, none on rollback."""
     pending: list[tuple[str, dict[str, Any], dict[str, Any]]] | None = session.info.get(_PENDING)
@@ -47,7 +47,7 @@ def send_after_commit(
             items = sync_session.info.pop(_PENDING, [])
             if items:
                 task = asyncio.get_running_loop().create_task(
-                    _send_all(items, hooks_settings, api_url)
+                    _send_all(items, hooks_settings, run_link)
                 )
                 _tasks.add(task)
                 task.add_done_callback(_tasks.discard)
@@ -63,11 +63,11 @@ def send_after_commit(
 async def _send_all(
     items: list[tuple[str, dict[str, Any], dict[str, Any]]],
     hooks_settings: HooksSettings,
-    api_url: str,
+    run_link: str,
 ) -> None:
     for hook_type, config, hook_event in items:
         try:
-            await send(hook_type, config, hook_event, hooks_settings, api_url)
+            await send(hook_type, config, hook_event, hooks_settings, run_link)
         except Exception as exc:
             logger.warning(
                 "Cloud hook %s for event %s failed: %s", hook_type, hook_event["id"], exc
@@ -79,10 +79,10 @@ async def send(
     config: dict[str, Any],
     hook_event: dict[str, Any],
     hooks_settings: HooksSettings,
-    api_url: str,
+    run_link: str,
 ) -> None:
     """Deliver one event to one hook; raises on any transport or HTTP error."""
-    requests = requests_for(hook_type, config, hook_event, hooks_settings, api_url)
+    requests = requests_for(hook_type, config, hook_event, hooks_settings, run_link)
     async with httpx.AsyncClient(timeout=hooks_settings.timeout_seconds) as client:
         for request in requests:
             response = await client.request(**request)
@@ -103,9 +103,13 @@ def requests_for(
     config: dict[str, Any],
     hook_event: dict[str, Any],
     hooks_settings: HooksSettings,
-    api_url: str,
+    run_link: str,
 ) -> list[dict[str, Any]]:
-    """The HTTP requests that deliver ``hook_event`` through a hook of ``hook_type``."""
+    """The HTTP requests that deliver ``hook_event`` through a hook of ``hook_type``.
+
+    ``run_link`` is the address of the run's page, with ``{tenant_slug}`` and
+    ``{flow_run_id}`` to fill in (``Settings.run_page_link``).
+    """
     if hook_type == "WEBHOOK":
         return [
             {
@@ -117,7 +121,9 @@ def requests_for(
         ]
     text_summary = summary(hook_event)
     if hook_type == "SLACK_WEBHOOK":
-        link = f"{api_url.rstrip('/')}/{hook_event['tenant']['slug']}/flow-run/{hook_event['flow_run']['id']}"
+        link = run_link.format(
+            tenant_slug=hook_event["tenant"]["slug"], flow_run_id=hook_event["flow_run"]["id"]
+        )
         text = f"{text_summary}\n<{link}|View the flow run>"
         return [
             {
