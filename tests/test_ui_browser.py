@@ -1,0 +1,167 @@
+"""The web UI in a real browser, on data written by the real Prefect 1.4.1 client.
+
+A few journeys, walked the way a person would (links, buttons, forms), on a server from
+the embedded fixture with a local agent running flows: the pages' markup is tested
+through the ASGI app elsewhere; here the point is what only a browser shows — the
+live parts refreshing without a reload, the confirm dialog, escaping as the browser
+parses it, no request leaving the server, no sideways scroll on a phone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
+
+from browserutil import PHONE, Watched, chromium, watched  # noqa: E402
+from playwright.sync_api import Browser, expect  # noqa: E402
+from test_client_e2e import Prefect1  # noqa: E402
+
+from prefect_server.testing import running_server  # noqa: E402
+
+from dbutil import truncate_all  # noqa: E402
+
+pytestmark = [pytest.mark.client, pytest.mark.slow]
+
+FLOWS = Path(__file__).parent / "client_flows"
+ESCAPED_LINE = "<script>alert(1)</script> is only text"
+# Long enough for a busy shared machine to start a flow-run process and run it.
+RUN_TIMEOUT_MS = 120_000
+
+
+class Seeded(Prefect1):
+    """The real client on a server with both browser flows registered and one demo run done."""
+
+    demo_run_id: str = ""
+
+    def flow_id(self, name: str) -> str:
+        data = self.query(
+            "query($name: String!) { flow(where: {name: {_eq: $name}}) { id } }", {"name": name}
+        )
+        return str(data["flow"][0]["id"])
+
+    def create_run(self, flow: str, parameters: dict[str, Any] | None = None) -> str:
+        created = self.python(
+            "from prefect import Client; import json, sys; "
+            f"print(json.dumps(Client().create_flow_run(flow_id={self.flow_id(flow)!r}, "
+            f"parameters={parameters or {}!r})))"
+        )
+        assert created.returncode == 0, created.stderr
+        return str(json.loads(created.stdout.strip().splitlines()[-1]))
+
+    def run_state(self, flow_run_id: str) -> str:
+        data = self.query(
+            "query($id: uuid!) { flow_run_by_pk(id: $id) { state } }", {"id": flow_run_id}
+        )
+        return str(data["flow_run_by_pk"]["state"])
+
+    def runs_of(self, flow: str) -> list[str]:
+        data = self.query(
+            "query($name: String!) { flow_run(where: {flow: {name: {_eq: $name}}}) { id } }",
+            {"name": flow},
+        )
+        return [str(run["id"]) for run in data["flow_run"]]
+
+
+def _wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    # Playwright's sync API keeps an event loop running in this thread once the browser
+    # is up, and truncate_all starts its own: run it beside, whichever fixture came first.
+    with ThreadPoolExecutor(1) as beside:
+        beside.submit(truncate_all, database_url).result()
+    home = tmp_path_factory.mktemp("browser-home")
+    with running_server(database_url) as server:
+        client = Seeded(server, home)
+        created = client.cli("create", "project", "browser")
+        assert created.returncode == 0, created.stdout + created.stderr
+        for flow in ("browser_demo.py", "browser_slow.py"):
+            registered = client.cli("register", "--project", "browser", "-p", str(FLOWS / flow))
+            assert registered.returncode == 0, registered.stdout + registered.stderr
+        client.start_agent()
+        try:
+            run = client.cli(
+                "run", "--name", "browser-demo", "--project", "browser", "--watch", timeout=300
+            )
+            assert run.returncode == 0, run.stdout + run.stderr
+            client.demo_run_id = client.runs_of("browser-demo")[0]
+            yield client
+        finally:
+            client.stop_agent()
+            if (home / "agent.log").exists():
+                print((home / "agent.log").read_text()[-5000:])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def ui(browser: Browser, seeded: Seeded) -> Iterator[Watched]:
+    with watched(browser, seeded.server.url) as seen:
+        yield seen
+
+
+def _main(ui: Watched) -> Any:
+    return ui.page.locator("main")
+
+
+def test_dashboard_to_flow_to_run_to_logs_shows_markup_as_text(ui: Watched, seeded: Seeded) -> None:
+    page = ui.page
+    ui.goto("/ui/")
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    # The history's count of successful runs leads to the list of those runs.
+    _main(ui).locator("a.count", has_text="Success").first.click()
+    page.wait_for_url(re.compile(r"/ui/flow-runs\?"))
+    _main(ui).get_by_role("link", name="browser-demo", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/ui/flows/[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("browser-demo")
+    _main(ui).locator(f'a[href$="/ui/flow-runs/{seeded.demo_run_id}"]').first.click()
+    page.wait_for_url(re.compile(r"/ui/flow-runs/[0-9a-f-]{36}"))
+    logs = page.locator("[data-follow]")
+    expect(logs).to_contain_text("the squares are [0, 1, 4]")
+    expect(logs).to_contain_text(ESCAPED_LINE)
+    # The browser parsed it as text: no script element carries it, and no dialog opened.
+    injected = page.evaluate(
+        "[...document.querySelectorAll('script')].some(s => s.textContent.includes('alert(1)'))"
+    )
+    assert not injected
+    assert ui.dialogs == []
+
+
+def test_api_console_answers_offline(ui: Watched) -> None:
+    page = ui.page
+    ui.goto("/graphql")
+    query = page.get_by_role("textbox", name=re.compile("query", re.I)).first
+    query.fill("{ hello }")
+    page.get_by_role("button", name=re.compile(r"^run", re.I)).first.click()
+    expect(page.locator("body")).to_contain_text('"hello"')
+
+
+@pytest.mark.parametrize("path", ["/ui/", "run"])
+def test_phone_width_has_no_sideways_scroll(browser: Browser, seeded: Seeded, path: str) -> None:
+    if path == "run":
+        path = f"/ui/flow-runs/{seeded.demo_run_id}"
+    with watched(browser, seeded.server.url, viewport=PHONE) as ui:
+        ui.goto(path)
+        expect(ui.page.locator("main h1")).to_be_visible()
+        assert ui.horizontal_overflow() <= 0, f"{path} scrolls sideways at 390 px"
