@@ -29,6 +29,7 @@ from playwright.sync_api import (
     Request,
     Response,
     Route,
+    ViewportSize,
     sync_playwright,
 )
 
@@ -42,8 +43,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 LOAD_FAILED = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
 
 
@@ -180,10 +181,10 @@ class Watched:
 
 @contextmanager
 def watched(
-    browser: Browser, origin: str, viewport: dict[str, int] | None = None
+    browser: Browser, origin: str, viewport: ViewportSize | None = None
 ) -> Iterator[Watched]:
     """A fresh context and page on ``origin``; the test fails if the browser saw a problem."""
-    context = browser.new_context(viewport=viewport or DESKTOP)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=viewport or DESKTOP)
     context.set_default_timeout(15_000)
     page = context.new_page()
     seen = Watched(context, page, origin.rstrip("/"))

@@ -21,12 +21,12 @@ import pytest
 
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
 
-from browserutil import PHONE, Watched, chromium, watched  # noqa: E402
 from playwright.sync_api import Browser, expect  # noqa: E402
 from test_client_e2e import Prefect1  # noqa: E402
 
 from prefect_server.testing import running_server  # noqa: E402
 
+from browserutil import PHONE, Watched, chromium, watched  # noqa: E402
 from dbutil import truncate_all  # noqa: E402
 
 pytestmark = [pytest.mark.client, pytest.mark.slow]
