@@ -234,6 +234,12 @@ def test_start_flags_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert (captured["host"], captured["port"]) == ("127.0.0.1", 4200)
     assert settings.database.migrate_on_start is True
     assert settings.services.enabled is True
+    assert settings.ui.enabled is True
+    assert any(getattr(r, "path", "") == "/ui/static" for r in captured["app"].routes)
+
+    captured = _capture_start(monkeypatch, ["--no-ui"], {**env, "HOME": str(tmp_path)})
+    assert captured["app"].state.settings.ui.enabled is False
+    assert not any(str(getattr(r, "path", "")).startswith("/ui") for r in captured["app"].routes)
 
 
 def test_start_flags_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
