@@ -90,6 +90,8 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     home = tmp_path_factory.mktemp("browser-home")
     with running_server(database_url) as server:
         client = Seeded(server, home)
+        # Log lines reach the server each second, so a page can show them arriving.
+        client.env["PREFECT__CLOUD__LOGGING_HEARTBEAT"] = "1"
         created = client.cli("create", "project", "browser")
         assert created.returncode == 0, created.stdout + created.stderr
         for flow in ("browser_demo.py", "browser_slow.py"):
@@ -165,3 +167,71 @@ def test_phone_width_has_no_sideways_scroll(browser: Browser, seeded: Seeded, pa
         ui.goto(path)
         expect(ui.page.locator("main h1")).to_be_visible()
         assert ui.horizontal_overflow() <= 0, f"{path} scrolls sideways at 390 px"
+
+
+def _run_state(ui: Watched) -> Any:
+    """The run's own state on its page: the first state badge of the page."""
+    return _main(ui).locator(".state").first
+
+
+def test_run_a_flow_from_its_page_and_watch_the_agent_take_it(ui: Watched, seeded: Seeded) -> None:
+    page = ui.page
+    ui.goto("/ui/flows")
+    _main(ui).get_by_role("link", name="browser-demo", exact=True).first.click()
+    page.wait_for_url(re.compile(r"/ui/flows/[0-9a-f-]{36}$"))
+    _main(ui).get_by_role("link", name="Run", exact=True).click()
+    page.wait_for_url(re.compile(r"/run$"))
+    form_path = page.url.removeprefix(ui.origin)
+    runs_before = seeded.runs_of("browser-demo")
+
+    # A value that is not JSON: the form comes back (400) with the error beside the field.
+    ui.expect_status(form_path, 400)
+    field = page.get_by_label("n", exact=True)
+    field.fill("[1, 2")
+    page.get_by_role("button", name="Create flow run").click()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    error = page.locator(f"#{field.get_attribute('id')}-error")
+    expect(error).to_contain_text("Not valid JSON")
+    expect(field).to_have_value("[1, 2")
+    assert seeded.runs_of("browser-demo") == runs_before
+
+    field.fill("4")
+    page.get_by_role("button", name="Create flow run").click()
+    page.wait_for_url(re.compile(r"/ui/flow-runs/[0-9a-f-]{36}$"))
+    expect(_main(ui)).to_contain_text("created")
+    new_runs = set(seeded.runs_of("browser-demo")) - set(runs_before)
+    assert len(new_runs) == 1 and page.url.endswith(new_runs.pop())
+
+    # The agent takes it and it runs to the end while the page stays where it is.
+    ui.mark()
+    expect(_run_state(ui)).to_have_text(
+        re.compile("Submitted|Running|Success"), timeout=RUN_TIMEOUT_MS
+    )
+    expect(_run_state(ui)).to_have_text("Success", timeout=RUN_TIMEOUT_MS)
+    assert ui.still_marked(), "the page was reloaded"
+    expect(page.locator("[data-follow]")).to_contain_text("the squares are [0, 1, 4, 9]")
+
+
+def _ticks(ui: Watched) -> int:
+    return len(re.findall(r"tick \d+", ui.page.locator("[data-follow]").inner_text()))
+
+
+def test_logs_arrive_live_and_cancel_stops_the_run(ui: Watched, seeded: Seeded) -> None:
+    page = ui.page
+    flow_run_id = seeded.create_run("browser-slow")
+    ui.goto(f"/ui/flow-runs/{flow_run_id}")
+    ui.mark()
+    # Opened before the agent took it: the state and the logs arrive without a reload.
+    expect(_run_state(ui)).to_have_text("Running", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("[data-follow]")).to_contain_text("tick 1", timeout=RUN_TIMEOUT_MS)
+    before = _ticks(ui)
+    _wait_for(lambda: _ticks(ui) >= before + 3, timeout=30)
+    assert ui.still_marked(), "the page was reloaded"
+
+    with ui.confirming():
+        _main(ui).get_by_role("button", name="Cancel", exact=True).click()
+        page.wait_for_load_state()
+    assert any(d.startswith("confirm") for d in ui.dialogs), ui.dialogs
+    expect(_run_state(ui)).to_have_text(re.compile("Cancelling|Cancelled"))
+    expect(_run_state(ui)).to_have_text("Cancelled", timeout=RUN_TIMEOUT_MS)
+    assert seeded.run_state(flow_run_id) == "Cancelled"
