@@ -2,13 +2,13 @@
 
     python benchmarks/ui_pages.py --database-url postgresql://postgres@127.0.0.1:5432/bench
     python benchmarks/ui_pages.py --database-url sqlite:////tmp/ui-bench.db
-    python benchmarks/ui_pages.py --database-url ... --runs 1000000 --tasks 2   # a long history
+    python benchmarks/ui_pages.py --database-url ... --runs 1000000 --tasks 2 --logs 2  # a long history
     python benchmarks/ui_pages.py --database-url ... --reuse                    # seeded before
 
 THE DATABASE IS RESET (downgraded and migrated), then seeded with ``--runs`` flow runs
 spread over the last ``--days`` days (ending now, so the dashboard's windows hold runs),
-``--tasks`` task runs each, 3 states per flow run, one state per task run and 10 logs per
-flow run, over 5 flows of 20 tasks in a chain. Each page is requested through the real
+``--tasks`` task runs each, 3 states per flow run, one state per task run and ``--logs``
+logs per flow run, over 5 flows of 20 tasks in a chain. Each page is requested through the real
 app in process (HTTP -> route -> SQL -> template), ``--repeat`` times after one warm-up;
 the median and p90 of the whole response are printed, then those of the live fragments
 the pages poll.
@@ -84,7 +84,7 @@ def _flow_rows(tenant: uuid.UUID, project: uuid.UUID) -> tuple[list[Any], ...]:
     return groups, flows, tasks, edges
 
 
-async def seed(db: Database, runs: int, tasks_per_run: int, days: float) -> None:
+async def seed(db: Database, runs: int, tasks_per_run: int, logs: int, days: float) -> None:
     tenant, project = uuid.uuid4(), uuid.uuid4()
     groups, flows, tasks, edges = _flow_rows(tenant, project)
     async with db.transaction() as s:
@@ -177,13 +177,13 @@ async def seed(db: Database, runs: int, tasks_per_run: int, days: float) -> None
                         "serialized_state": {"type": "Success"},
                     }
                 )
-            for n in range(10):
+            for n in range(logs):
                 rows[m.Log].append(
                     {
                         "tenant_id": tenant,
                         "flow_run_id": run,
                         "name": "prefect.FlowRunner",
-                        "level": "ERROR" if n == 9 and state == "Failed" else "INFO",
+                        "level": "ERROR" if n == logs - 1 and state == "Failed" else "INFO",
                         "message": f"log line {n} of run {i}",
                         "timestamp": when + dt.timedelta(seconds=n),
                     }
@@ -268,9 +268,9 @@ async def main(args: argparse.Namespace) -> None:
     db = Database.from_settings(settings)
     if not args.reuse:
         start = time.perf_counter()
-        await seed(db, args.runs, args.tasks, args.days)
+        await seed(db, args.runs, args.tasks, args.logs, args.days)
         print(
-            f"seeded {args.runs} flow runs x {args.tasks} task runs "
+            f"seeded {args.runs} flow runs x {args.tasks} task runs, {args.logs} logs each "
             f"in {time.perf_counter() - start:.1f} s"
         )
     found = await ids(db)
@@ -291,6 +291,7 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--tasks", type=int, default=20, help="task runs per flow run (<= 20)")
+    parser.add_argument("--logs", type=int, default=10, help="logs per flow run")
     parser.add_argument("--days", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--only", default="", help="measure only pages whose label contains this")
