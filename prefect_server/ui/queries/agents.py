@@ -8,18 +8,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database.models import Agent
+from prefect_server.database.models import Agent, FlowRun
 from prefect_server.orchestration.queue import labels_match
+from prefect_server.orchestration.state_types import SCHEDULED_STATES
 from prefect_server.ui.formatting import span
+from prefect_server.ui.queries import runs
+from prefect_server.ui.queries.runs import RunRow
 
 # Agents poll for runs every 10 s (prefect 1.4.1's agent loop); one that has not asked
 # for two minutes has stopped or lost the server.
 HEALTHY_WITHIN = dt.timedelta(minutes=2)
 STALE_WITHIN = dt.timedelta(hours=12)
 AGENTS_SHOWN = 200
+# The agents page looks this far ahead for runs an agent could take next, at this many
+# of the oldest waiting runs (matched to agents in Python: labels are JSON lists).
+WAITING_AHEAD = dt.timedelta(hours=1)
+WAITING_LIMIT = 200
+SUBMITTED_PER_AGENT = 5
 
 
 @dataclass(frozen=True)
@@ -91,3 +99,62 @@ def late_reason(
         names = ", ".join(sorted({a.name or str(a.id)[:8] for a in matching})[:3])
         return f"The agents that could take it ({names}) have not asked for work {quiet}."
     return "An agent that can take it is polling: it should be submitted within seconds."
+
+
+async def waiting_runs(
+    session: AsyncSession, now: dt.datetime, limit: int = WAITING_LIMIT
+) -> list[RunRow]:
+    """The oldest runs in a scheduled-type state due by ``now`` + an hour, due first."""
+    stmt = runs.where(
+        runs.run_rows(),
+        FlowRun.state.in_(sorted(SCHEDULED_STATES)),
+        FlowRun.state_start_time <= now + WAITING_AHEAD,
+    )
+    return await runs.fetch(
+        session, stmt.order_by(FlowRun.state_start_time, FlowRun.id).limit(limit)
+    )
+
+
+def could_take(agent: AgentRow, waiting: Iterable[RunRow]) -> list[RunRow]:
+    """The waiting runs this agent would be given: its tenant's, with labels it covers."""
+    labels = set(agent.labels or ())
+    return [
+        run
+        for run in waiting
+        if run.tenant_id == agent.tenant_id and labels_match(run.labels, labels)
+    ]
+
+
+async def submitted_runs(
+    session: AsyncSession,
+    agent_ids: Sequence[uuid.UUID],
+    per_agent: int = SUBMITTED_PER_AGENT,
+) -> dict[uuid.UUID, list[RunRow]]:
+    """Each agent's most recently started runs, in one query (a window per agent)."""
+    if not agent_ids:
+        return {}
+    recent = func.coalesce(FlowRun.start_time, FlowRun.scheduled_start_time)
+    rank = (
+        func.row_number()
+        .over(partition_by=FlowRun.agent_id, order_by=(recent.desc(), FlowRun.id))
+        .label("rank")
+    )
+    ranked = (
+        runs.run_rows()
+        .add_columns(FlowRun.agent_id, rank)
+        .where(FlowRun.agent_id.in_(list(agent_ids)))
+        .subquery()
+    )
+    stmt = (
+        select(ranked)
+        .where(ranked.c.rank <= per_agent)
+        .order_by(ranked.c.agent_id, ranked.c.rank)
+        .limit(per_agent * len(agent_ids))
+    )
+    found: dict[uuid.UUID, list[RunRow]] = {}
+    for row in await session.execute(stmt):
+        values = dict(row._mapping)
+        agent_id = values.pop("agent_id")
+        values.pop("rank")
+        found.setdefault(agent_id, []).append(RunRow(**values))
+    return found
