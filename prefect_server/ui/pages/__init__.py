@@ -6,6 +6,7 @@ from prefect_server.ui.pages import (
     flow_runs,
     flows,
     login,
+    patterns,
     projects,
     task_runs,
 )
@@ -18,4 +19,5 @@ PAGE_ROUTERS = [
     agents.router,
     projects.router,
     login.router,
+    patterns.router,
 ]
