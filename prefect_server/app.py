@@ -20,7 +20,8 @@ from prefect_server.graphql import actions
 from prefect_server.graphql.checker import DocumentChecker
 from prefect_server.graphql.plans import Plans
 from prefect_server.graphql.schema import build_schema
-from prefect_server.http.graphql import GraphQLEndpoint, GraphQLLane, graphiql_page
+from prefect_server.http import console
+from prefect_server.http.graphql import GraphQLEndpoint, GraphQLLane
 from prefect_server.orchestration import tenants
 from prefect_server.settings import Settings, load_settings
 
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def graphql(request: Request) -> Response:
         return await endpoint.handle(request)
 
-    async def graphiql(request: Request) -> Response:
+    async def api_console(request: Request) -> Response:
         # A browser opening the server's address lands on the UI's dashboard.
         if (
             settings.ui.enabled
@@ -89,13 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             and "text/html" in request.headers.get("accept", "")
         ):
             return RedirectResponse("/ui/", status_code=307)
-        return graphiql_page()
+        return console.console_page(request)
 
     # Added last, so it runs before CORS and the router (see GraphQLLane).
     app.add_middleware(GraphQLLane, endpoint=endpoint)
     for path in sorted(GraphQLLane.PATHS):
         app.add_api_route(path, graphql, methods=["POST"], include_in_schema=False)
-        app.add_api_route(path, graphiql, methods=["GET"], include_in_schema=False)
+        app.add_api_route(path, api_console, methods=["GET"], include_in_schema=False)
+    console.install(app)
 
     if settings.ui.enabled:
         ui.install(app)

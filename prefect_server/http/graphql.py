@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import strawberry
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from graphql import GraphQLError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
@@ -169,12 +169,6 @@ class GraphQLEndpoint:
             if result.data is None and all(not e.path for e in result.errors):
                 return response, 400
         return response, 200
-
-
-def graphiql_page() -> HTMLResponse:
-    from strawberry.http.ides import get_graphql_ide_html
-
-    return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
 
 
 class GraphQLLane:
