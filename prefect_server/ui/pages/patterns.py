@@ -28,6 +28,12 @@ SAMPLE_BUCKETS = [
     {"Success": 5, "TimedOut": 1},
     {"Scheduled": 3, "Running": 1},
 ]
+SAMPLE_LOGS = [
+    (9, "INFO", "prefect.TaskRunner", "Task 'extract': Starting task run..."),
+    (7, "DEBUG", "prefect.extract", "Fetched 1204 rows in 0.8 s"),
+    (4, "WARNING", "prefect.TaskRunner", "Task 'load': retrying in 10 seconds"),
+    (1, "ERROR", "prefect.load", "ValueError: <bad> input, escaped like every log line"),
+]
 
 
 def _sample_run(name: str, state: str, moment: dt.datetime) -> RunRow:
@@ -72,11 +78,16 @@ async def patterns_page(request: Request) -> Response:
         "chart": (CHART_WIDTH, CHART_HEIGHT),
         "paging": Paging(page=2, size=25),
         "now": moment,
+        # The shapes the run pages' log macro reads (a log row and the filter).
         "log_lines": [
-            (moment - dt.timedelta(seconds=9), "INFO", "Task 'extract': Starting task run..."),
-            (moment - dt.timedelta(seconds=7), "DEBUG", "Fetched 1204 rows in 0.8 s"),
-            (moment - dt.timedelta(seconds=4), "WARNING", "Retrying in 10 seconds"),
-            (moment - dt.timedelta(seconds=1), "ERROR", "ValueError: <bad> input, escaped"),
+            {
+                "timestamp": moment - dt.timedelta(seconds=ago),
+                "level": level,
+                "name": name,
+                "message": text,
+            }
+            for ago, level, name, text in SAMPLE_LOGS
         ],
+        "log_filter": {"page": 1, "text": "", "level": "DEBUG"},
     }
     return render(request, "patterns.html", context)
