@@ -65,7 +65,11 @@ class Layout:
 
 
 def truncate(text: str, limit: int = LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Long names lose their middle: mapped siblings often differ only at the end."""
+    if len(text) <= limit:
+        return text
+    tail = (limit - 1) // 3
+    return text[: limit - 1 - tail] + "…" + text[len(text) - tail :]
 
 
 def columns(ids: Sequence[Hashable], edges: Sequence[EdgeIn]) -> dict[Hashable, int]:
@@ -124,6 +128,9 @@ def layout(nodes: Sequence[NodeIn], edges: Sequence[EdgeIn]) -> Layout | None:
         for position, node_id in enumerate(sorted(members, key=weight)):
             row[node_id] = position
 
+    rows_used = max((len(m) for m in layers.values()), default=0)
+    # Short columns are centred on the tallest one, so a fan-in sits level with its fan.
+    shift = {index: (rows_used - len(m)) / 2 for index, m in layers.items()}
     placed: dict[Hashable, Node] = {}
     for node_id in ids:
         n = by_id[node_id]
@@ -135,7 +142,7 @@ def layout(nodes: Sequence[NodeIn], edges: Sequence[EdgeIn]) -> Layout | None:
             column=column[node_id],
             row=row[node_id],
             x=MARGIN + column[node_id] * (NODE_WIDTH + COLUMN_GAP),
-            y=MARGIN + row[node_id] * (NODE_HEIGHT + ROW_GAP),
+            y=MARGIN + (row[node_id] + shift[column[node_id]]) * (NODE_HEIGHT + ROW_GAP),
         )
     drawn = [
         Edge(path=_path(placed[e.upstream], placed[e.downstream]), mapped=e.mapped)
@@ -143,7 +150,6 @@ def layout(nodes: Sequence[NodeIn], edges: Sequence[EdgeIn]) -> Layout | None:
         if e.upstream in placed and e.downstream in placed
     ]
     columns_used = max(column.values(), default=-1) + 1
-    rows_used = max((len(m) for m in layers.values()), default=0)
     width = 2 * MARGIN + max(0, columns_used * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP)
     height = 2 * MARGIN + max(0, rows_used * (NODE_HEIGHT + ROW_GAP) - ROW_GAP)
     return Layout(nodes=list(placed.values()), edges=drawn, width=width, height=height)

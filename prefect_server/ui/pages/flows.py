@@ -135,18 +135,23 @@ def _graph(tasks: list[Any], edges: list[Any]) -> graph.Layout | None:
     return graph.layout(nodes, [graph.EdgeIn(e[0], e[1], bool(e[2])) for e in edges])
 
 
+def labels_of(flow: Flow, group: FlowGroup) -> list[str]:
+    """The labels a run gets by default: the group's if set, else its run config's."""
+    if group.labels is not None:
+        return list(group.labels)
+    run_config = group.run_config or flow.run_config
+    labels = run_config.get("labels") if isinstance(run_config, dict) else None
+    return list(labels or [])
+
+
 def _schedule(flow: Flow, group: FlowGroup) -> dict[str, Any]:
     schedule = group.schedule if group.schedule else flow.schedule
-    labels = group.labels
-    if labels is None:
-        run_config = group.run_config or flow.run_config
-        labels = run_config.get("labels") if isinstance(run_config, dict) else None
     return {
         "schedule": schedule,
         "schedule_source": "flow group" if group.schedule else "flow",
         "words": schedule_words.describe(schedule) if schedule else None,
         "next_times": schedule_words.next_times(schedule) if schedule else [],
-        "labels": labels or [],
+        "labels": labels_of(flow, group),
         "labels_source": "flow group" if group.labels is not None else "run config",
         "run_config_type": _type_of(group.run_config or flow.run_config),
         "storage_type": _type_of(flow.storage),
@@ -158,7 +163,12 @@ async def _form_context(request: Request, group_id: str) -> dict[str, Any]:
     async with database(request).session() as session:
         group = require(await queries.flow_group(session, key), "flow", group_id)
         flow = require(await queries.current_flow(session, key), "flow", group_id)
-    return {"group": group, "flow": flow, "parameters": parameters_of(flow, group)}
+    return {
+        "group": group,
+        "flow": flow,
+        "parameters": parameters_of(flow, group),
+        "default_labels": ", ".join(labels_of(flow, group)),
+    }
 
 
 @router.get("/flows/{group_id}/run")
