@@ -89,6 +89,7 @@ class Watched:
     expected: set[tuple[str, int]] = field(default_factory=set)
     dialogs: list[str] = field(default_factory=list)
     accept_dialogs: bool = False
+    closing: bool = False
 
     def url(self, path: str) -> str:
         return self.origin + path
@@ -160,8 +161,10 @@ class Watched:
         self.problems.append(f"uncaught script error: {error}")
 
     def _request_failed(self, request: Request) -> None:
-        if not self._same_origin(request.url):
-            return  # already reported by the route
+        if not self._same_origin(request.url) or self.closing:
+            return  # already reported by the route; or cut short by the test's end
+        if request.resource_type == "fetch" and request.failure == "net::ERR_ABORTED":
+            return  # a live refresh in flight when the page moved on (a link, a form)
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _response(self, response: Response) -> None:
@@ -197,5 +200,6 @@ def watched(
     try:
         yield seen
     finally:
+        seen.closing = True
         context.close()
     seen.check()

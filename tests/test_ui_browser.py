@@ -170,8 +170,8 @@ def test_phone_width_has_no_sideways_scroll(browser: Browser, seeded: Seeded, pa
 
 
 def _run_state(ui: Watched) -> Any:
-    """The run's own state on its page: the first state badge of the page."""
-    return _main(ui).locator(".state").first
+    """The run's own state on its page (the live "State" region, not a task run's)."""
+    return ui.page.get_by_role("region", name="State", exact=True).locator(".state").first
 
 
 def test_run_a_flow_from_its_page_and_watch_the_agent_take_it(ui: Watched, seeded: Seeded) -> None:
@@ -229,7 +229,7 @@ def test_logs_arrive_live_and_cancel_stops_the_run(ui: Watched, seeded: Seeded) 
     assert ui.still_marked(), "the page was reloaded"
 
     with ui.confirming():
-        _main(ui).get_by_role("button", name="Cancel", exact=True).click()
+        _main(ui).get_by_role("button", name="Cancel run").click()
         page.wait_for_load_state()
     assert any(d.startswith("confirm") for d in ui.dialogs), ui.dialogs
     expect(_run_state(ui)).to_have_text(re.compile("Cancelling|Cancelled"))
