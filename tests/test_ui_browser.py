@@ -235,3 +235,19 @@ def test_logs_arrive_live_and_cancel_stops_the_run(ui: Watched, seeded: Seeded) 
     expect(_run_state(ui)).to_have_text(re.compile("Cancelling|Cancelled"))
     expect(_run_state(ui)).to_have_text("Cancelled", timeout=RUN_TIMEOUT_MS)
     assert seeded.run_state(flow_run_id) == "Cancelled"
+
+
+def test_the_watcher_fails_on_what_it_must(browser: Browser, seeded: Seeded) -> None:
+    with watched(browser, seeded.server.url) as ui:
+        ui.goto("/ui/")
+        ui.page.evaluate("console.error('broken')")
+        ui.page.evaluate("fetch('http://example.com/x').catch(() => null)")
+        ui.page.evaluate("fetch('/ui/flows/not-a-flow').catch(() => null)")
+        ui.page.evaluate("alert('hi')")
+        ui.page.wait_for_timeout(500)
+        found = "\n".join(ui.problems)
+        ui.problems.clear()
+    assert "console error: broken" in found
+    assert "request to another host: http://example.com/x" in found
+    assert "unexpected 404 for GET" in found
+    assert "unexpected alert dialog: 'hi'" in found
