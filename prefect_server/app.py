@@ -22,6 +22,9 @@ from prefect_server.graphql.plans import Plans
 from prefect_server.graphql.schema import build_schema
 from prefect_server.http import console
 from prefect_server.http.graphql import GraphQLEndpoint, GraphQLLane
+from prefect_server.http.health import install as install_readiness_and_metrics
+from prefect_server.http.request_id import RequestIdMiddleware
+from prefect_server.observability import logs, metrics
 from prefect_server.orchestration import tenants
 from prefect_server.settings import Settings, load_settings
 
@@ -37,12 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_request_body_bytes,
         Plans(schema, actions.hot_handlers()) if settings.graphql_plans else None,
     )
+    if settings.metrics.enabled:
+        endpoint.metrics = metrics.RequestMetrics(settings.metrics.max_operation_names)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.database.migrate_on_start:
             await migrations.upgrade_async(settings.database_url)
         db = Database.from_settings(settings)
+        if settings.metrics.enabled:
+            metrics.watch_engine(db.engine)
         async with db.transaction() as session:
             await tenants.ensure_default_tenant(session)
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -56,8 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
+            from prefect_server.shutdown import stop_background_work
+
+            await stop_background_work(scheduler, settings)
             await db.dispose()
 
     app = FastAPI(
@@ -94,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added last, so it runs before CORS and the router (see GraphQLLane).
     app.add_middleware(GraphQLLane, endpoint=endpoint)
+    # Outermost: the request id reaches the lane's log lines and every response.
+    app.add_middleware(RequestIdMiddleware)
     for path in sorted(GraphQLLane.PATHS):
         app.add_api_route(path, graphql, methods=["POST"], include_in_schema=False)
         app.add_api_route(path, api_console, methods=["GET"], include_in_schema=False)
@@ -106,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": prefect_server.__version__})
 
+    install_readiness_and_metrics(app, settings)
+
     return app
 
 
@@ -117,7 +129,5 @@ def worker_app() -> FastAPI:
     parent's configuration does not cross into the process.
     """
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s | %(message)s"
-    )
+    logs.configure(settings)
     return create_app(settings)

@@ -62,7 +62,6 @@ def start(
 ) -> None:
     """Start the server: GraphQL API, services and database in one process."""
     import dataclasses
-    import logging
 
     import uvicorn
 
@@ -83,9 +82,9 @@ def start(
     if no_ui:
         changes["ui"] = dataclasses.replace(settings.ui, enabled=False)
     settings = settings.replace(**changes)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s | %(message)s"
-    )
+    from prefect_server.observability import logs
+
+    logs.configure(settings)
     address = f"http://{settings.host}:{settings.port}"
     typer.echo(f"prefect-server {prefect_server.__version__} on {address}")
     if settings.ui.enabled:
@@ -96,7 +95,12 @@ def start(
         "log_level": settings.log_level.lower(),
         "access_log": False,
         "timeout_keep_alive": 30,
+        # On SIGTERM uvicorn stops accepting and waits this long for requests in flight.
+        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
     }
+    log_config = logs.uvicorn_log_config(settings)
+    if log_config is not None:
+        serving["log_config"] = log_config
     if workers == 1:
         uvicorn.run(create_app(settings), **serving)
         return
@@ -126,9 +130,13 @@ def _prepare_workers(settings: Settings) -> None:
         raise typer.Exit(2)
     if settings.database.migrate_on_start:
         migrations.upgrade(settings.database_url)
+    metrics_dir = settings.metrics.multiprocess_dir or _fresh_metrics_dir()
     # Workers read their settings from the environment; the command line's go there too.
     os.environ.update(
         {
+            # prometheus-client's multiprocess mode, chosen when a worker imports it.
+            "PROMETHEUS_MULTIPROC_DIR": metrics_dir,
+            "PREFECT_SERVER__METRICS__MULTIPROCESS_DIR": metrics_dir,
             "PREFECT_SERVER__HOST": settings.host,
             "PREFECT_SERVER__PORT": str(settings.port),
             "PREFECT_SERVER__LOG_LEVEL": settings.log_level,
@@ -138,6 +146,16 @@ def _prepare_workers(settings: Settings) -> None:
             "PREFECT_SERVER__UI__ENABLED": str(settings.ui.enabled).lower(),
         }
     )
+
+
+def _fresh_metrics_dir() -> str:
+    import atexit
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="prefect-server-metrics-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 @app.command()
@@ -206,6 +224,23 @@ def database_reset(
     )
     migrations.reset(settings.database_url)
     typer.echo("Database reset.")
+
+
+@database_app.command("backup")
+def database_backup(
+    path: Annotated[str, typer.Argument(help="File to write the copy to.")],
+    database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+) -> None:
+    """Copy the SQLite database while the server runs; for PostgreSQL, print the pg_dump
+    command to use."""
+    from prefect_server.database import backup
+
+    settings = _settings(database_url)
+    try:
+        typer.echo(backup.backup(settings.database_url, path))
+    except ValueError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

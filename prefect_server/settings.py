@@ -28,6 +28,10 @@ class DatabaseSettings:
     echo: bool = False
     pool_size: int = 10
     sqlite_busy_timeout_seconds: float = 30.0
+    # During a PostgreSQL outage requests fail within these bounds instead of hanging
+    # (asyncpg waits 60 s for a connection and SQLAlchemy 30 s for a pooled one).
+    connect_timeout_seconds: float = 5.0
+    pool_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,26 @@ class UISettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = True
+    # Serve /metrics without an API key even when keys are set (a scraper in the cluster).
+    public: bool = False
+    # Runs per state are counted at most this often, however often Prometheus scrapes.
+    state_counts_cache_seconds: float = 5.0
+    # Distinct operationName labels kept per process; later names count as "other".
+    max_operation_names: int = 100
+    # Where the worker processes of `start --workers N` share their metric files;
+    # empty: a fresh temporary directory per start.
+    multiprocess_dir: str = ""
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    # "text" (human-readable) or "json" (one object per line, for log collectors).
+    format: str = "text"
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 4200
@@ -113,6 +137,11 @@ class Settings:
     services: ServicesSettings = field(default_factory=ServicesSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)
     ui: UISettings = field(default_factory=UISettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    # On SIGTERM: how long requests in flight may take to finish (then the services'
+    # passes and pending cloud hooks get a bounded moment of their own).
+    graceful_shutdown_seconds: float = 30.0
 
     @property
     def ui_base_url(self) -> str:
@@ -226,6 +255,11 @@ def _validate(settings: Settings) -> None:
     if not 0 <= settings.port <= 65535:
         raise ValueError(
             f"Invalid setting {PREFIX}__PORT={settings.port}: expected a port from 0 to 65535"
+        )
+    if settings.logging.format not in ("text", "json"):
+        raise ValueError(
+            f"Invalid setting {PREFIX}__LOGGING__FORMAT={settings.logging.format!r}: "
+            "expected text or json"
         )
     services = settings.services
     for name, service in (

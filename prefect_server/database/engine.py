@@ -37,12 +37,24 @@ class Database:
     """
 
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, busy_timeout: float = 30.0
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        busy_timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        pool_timeout: float = 10.0,
     ):
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         self.engine: AsyncEngine = _create_engine(
-            url, echo=echo, pool_size=pool_size, busy_timeout=busy_timeout
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            busy_timeout=busy_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -54,6 +66,8 @@ class Database:
             echo=settings.database.echo,
             pool_size=settings.database.pool_size,
             busy_timeout=settings.database.sqlite_busy_timeout_seconds,
+            connect_timeout=settings.database.connect_timeout_seconds,
+            pool_timeout=settings.database.pool_timeout_seconds,
         )
         # Domain code that acts outside a request (cloud hooks fired after commit)
         # finds the settings on its session.
@@ -107,7 +121,15 @@ class Database:
         await self.engine.dispose()
 
 
-def _create_engine(url: str, *, echo: bool, pool_size: int, busy_timeout: float) -> AsyncEngine:
+def _create_engine(
+    url: str,
+    *,
+    echo: bool,
+    pool_size: int,
+    busy_timeout: float,
+    connect_timeout: float = 5.0,
+    pool_timeout: float = 10.0,
+) -> AsyncEngine:
     parsed = make_url(url)
     # Reading stays with json: orjson turns integers beyond 64 bits into floats.
     kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_text}
@@ -121,7 +143,13 @@ def _create_engine(url: str, *, echo: bool, pool_size: int, busy_timeout: float)
         # checkout (14% of the server's samples under the lifecycle benchmark). A
         # connection PostgreSQL dropped fails one statement and SQLAlchemy then
         # invalidates the whole pool; pool_recycle retires idle ones.
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            pool_recycle=1800,
+            pool_timeout=pool_timeout,
+            connect_args={"timeout": connect_timeout},
+        )
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine, busy_timeout)

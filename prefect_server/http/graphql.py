@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from prefect_server.graphql.checker import DocumentChecker
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.plans import Plans
+from prefect_server.observability import context as log_context
+from prefect_server.observability.metrics import RequestMetrics
 
 logger = logging.getLogger("prefect_server.graphql")
 
@@ -78,6 +81,7 @@ class GraphQLEndpoint:
         self.checker = checker
         self.max_body = max_body
         self.plans = plans
+        self.metrics: RequestMetrics | None = None
 
     def authorized(self, headers: dict[str, str], api_keys: tuple[str, ...]) -> bool:
         if not api_keys:
@@ -111,6 +115,8 @@ class GraphQLEndpoint:
                 "(send it as `Authorization: Bearer <key>`).",
                 "extensions": {"code": "UNAUTHENTICATED"},
             }
+            if self.metrics is not None:
+                self.metrics.observe(None, 0.0, "unauthenticated")
             if isinstance(payload, list):
                 return [{"data": None, "errors": [error]} for _ in payload], 200
             return {"data": None, "errors": [error]}, 200
@@ -122,6 +128,30 @@ class GraphQLEndpoint:
         return await self.execute(payload, state, headers)
 
     async def execute(
+        self, op: Any, state: Any, headers: dict[str, str]
+    ) -> tuple[dict[str, Any], int]:
+        if self.metrics is None:
+            return await self._execute(op, state, headers)
+        name = op.get("operationName") if isinstance(op, dict) else None
+        if name:
+            log_context.operation.set(str(name)[:64])
+        started = time.perf_counter()
+        try:
+            answer, status = await self._execute(op, state, headers)
+        except BaseException:
+            self.metrics.observe(name, time.perf_counter() - started, "internal")
+            raise
+        error = None
+        if status != 200:
+            extensions = answer.get("errors", [{}])[0].get("extensions") or {}
+            validation = extensions.get("code") == "GRAPHQL_VALIDATION_FAILED"
+            error = "validation" if validation else "bad_request"
+        elif "errors" in answer:
+            error = "graphql"
+        self.metrics.observe(name, time.perf_counter() - started, error)
+        return answer, status
+
+    async def _execute(
         self, op: Any, state: Any, headers: dict[str, str]
     ) -> tuple[dict[str, Any], int]:
         try:

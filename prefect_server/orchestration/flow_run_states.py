@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
 from prefect_server.database.models import Agent, CloudHook, FlowRun, FlowRunState, TaskRun
+from prefect_server.observability import metrics
 from prefect_server.orchestration import cloud_hooks
 from prefect_server.orchestration.errors import NotFound, StateUpdateFailed, ValidationFailed
 from prefect_server.orchestration.serialization import id_or_raise
@@ -106,6 +107,7 @@ def _flow_run_write(
         values["heartbeat"] = now
     state_row = new_state_row(parsed, version, now, row.tenant_id)
     state_row["flow_run_id"] = run_id
+    metrics.state_transition("flow", parsed.type, run_id)
     return values, state_row, version
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from prefect_server.observability import metrics
 from prefect_server.settings import HooksSettings
 
 logger = logging.getLogger("prefect_server.cloud_hooks")
@@ -69,9 +70,26 @@ async def _send_all(
         try:
             await send(hook_type, config, hook_event, hooks_settings, run_link)
         except Exception as exc:
+            metrics.hook_delivery(hook_type, delivered=False)
             logger.warning(
                 "Cloud hook %s for event %s failed: %s", hook_type, hook_event["id"], exc
             )
+        else:
+            metrics.hook_delivery(hook_type, delivered=True)
+
+
+async def drain(timeout: float) -> int:
+    """At shutdown: wait up to ``timeout`` seconds for deliveries under way, then drop
+    the rest (cloud hooks are best effort, as in Server 1). Returns how many were dropped."""
+    pending = {task for task in _tasks if not task.done()}
+    if not pending:
+        return 0
+    _, late = await asyncio.wait(pending, timeout=timeout)
+    for task in late:
+        task.cancel()
+    if late:
+        logger.warning("Dropped %d cloud-hook deliveries still under way at shutdown.", len(late))
+    return len(late)
 
 
 async def send(

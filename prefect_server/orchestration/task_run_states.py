@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, TaskRun, TaskRunState
+from prefect_server.observability import metrics
 from prefect_server.orchestration.errors import StateUpdateFailed
 from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import RUNNING_STATES
@@ -106,6 +107,7 @@ def _task_run_write(
     values.update(time_changes(parsed.type, now, row.start_time, row.end_time))
     state_row = new_state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
+    metrics.state_transition("task", parsed.type, run_id)
     return write_parameters(run_id, values, state_row), StateWrite(
         run_id, state_row["id"], version, parsed.type
     )

@@ -13,12 +13,14 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from prefect_server.database import dialect
 from prefect_server.database.engine import Database
+from prefect_server.observability import metrics
 from prefect_server.settings import Settings
 
 RunOnce = Callable[[Database, Settings], Awaitable[int]]
@@ -28,6 +30,10 @@ RunOnce = Callable[[Database, Settings], Awaitable[int]]
 TICK_ORIGIN = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
 logger = logging.getLogger("prefect-server.services")
+
+# Passes running now, so that shutdown can let them finish (APScheduler's shutdown would
+# cancel them mid-pass).
+_running: set[asyncio.Task[None]] = set()
 
 
 def lock_key(name: str) -> int:
@@ -57,11 +63,33 @@ async def tick(
     if local.locked():
         # The pass at start-up is still running when the first tick comes.
         return
+    task = asyncio.current_task()
+    if task is not None:
+        _running.add(task)
     async with local:
+        started = time.monotonic()
         try:
-            await run_exclusively(db, settings, name, run_once)
+            handled = await run_exclusively(db, settings, name, run_once)
         except Exception:
+            metrics.service_failed(name)
             logger.exception("The %s pass failed.", name)
+        else:
+            if handled is not None:
+                metrics.service_pass(name, time.monotonic() - started, handled)
+        finally:
+            _running.discard(task)  # type: ignore[arg-type]
+
+
+async def wait_for_passes(timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for the passes running now; cancel the rest (they
+    are idempotent and their transactions roll back). True when all finished."""
+    pending = {task for task in _running if not task.done()}
+    if not pending:
+        return True
+    _, still_running = await asyncio.wait(pending, timeout=timeout)
+    for task in still_running:
+        task.cancel()
+    return not still_running
 
 
 def add_service(

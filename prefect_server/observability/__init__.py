@@ -1,0 +1,1 @@
+"""Seeing inside the server: metrics, the request context of log lines, log formats."""

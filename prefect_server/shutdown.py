@@ -1,0 +1,33 @@
+"""The end of the lifespan, after uvicorn stopped accepting connections and finished
+the requests in flight: services stop between passes, cloud hooks under way get a
+bounded moment, then the pool closes."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from prefect_server.settings import Settings
+
+logger = logging.getLogger("prefect_server")
+
+# What is left of Kubernetes' grace period after the requests: the manifests give
+# terminationGracePeriodSeconds = graceful_shutdown_seconds + 15.
+MAX_DRAIN_SECONDS = 10.0
+
+
+async def stop_background_work(scheduler: AsyncIOScheduler, settings: Settings) -> None:
+    from prefect_server.orchestration import hook_delivery
+    from prefect_server.services import loop
+
+    started = time.monotonic()
+    bound = min(MAX_DRAIN_SECONDS, settings.graceful_shutdown_seconds)
+    if scheduler.running:
+        # No new passes; the ones running finish (APScheduler's shutdown cancels them).
+        scheduler.pause()
+        if not await loop.wait_for_passes(bound / 2):
+            logger.warning("Cancelled a service pass still running at shutdown.")
+        scheduler.shutdown(wait=False)
+    await hook_delivery.drain(max(0.0, bound - (time.monotonic() - started)))

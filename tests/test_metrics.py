@@ -1,0 +1,125 @@
+"""``/metrics``: Prometheus' text with requests by operation, errors, state
+transitions, runs per state, services, cloud hooks and the pool."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import httpx
+from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+
+import factories
+from prefect_server.app import create_app
+from prefect_server.database.engine import Database
+from prefect_server.observability import metrics
+from prefect_server.observability.metrics import RequestMetrics
+from prefect_server.settings import Settings
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def scrape(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            found[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return found
+
+
+async def test_requests_are_counted_by_operation_name(client: httpx.AsyncClient) -> None:
+    before = sample("prefect_server_graphql_requests_total", operation="Hello")
+    before_anonymous = sample("prefect_server_graphql_requests_total", operation="anonymous")
+    for _ in range(3):
+        response = await client.post("/", json={"query": "query Hello { hello }"})
+        assert response.status_code == 200
+    await client.post("/", json={"query": "query Hello { hello }", "operationName": "Hello"})
+    assert sample("prefect_server_graphql_requests_total", operation="anonymous") == (
+        before_anonymous + 3
+    )
+    assert sample("prefect_server_graphql_requests_total", operation="Hello") == before + 1
+    assert (
+        sample("prefect_server_graphql_request_duration_seconds_count", operation="Hello")
+        >= before + 1
+    )
+
+
+async def test_errors_are_counted_by_kind(client: httpx.AsyncClient) -> None:
+    validation = sample("prefect_server_errors_total", kind="validation")
+    bad = sample("prefect_server_errors_total", kind="bad_request")
+    graphql = sample("prefect_server_errors_total", kind="graphql")
+    await client.post("/", json={"query": "{ nope }"})
+    await client.post("/", json={"query": "{ hello }", "variables": "[1]"})
+    refused = "mutation($input: create_flow_run_input!) { create_flow_run(input: $input) { id } }"
+    await client.post(
+        "/", json={"query": refused, "variables": {"input": {"flow_id": str(uuid.uuid4())}}}
+    )
+    assert sample("prefect_server_errors_total", kind="validation") == validation + 1
+    assert sample("prefect_server_errors_total", kind="bad_request") == bad + 1
+    assert sample("prefect_server_errors_total", kind="graphql") == graphql + 1
+
+
+def test_operation_names_are_bounded() -> None:
+    counted = RequestMetrics(max_names=2)
+    for name in ("A", "B", "C", "not a name", 7):
+        counted.observe(name, 0.001, None)
+    assert counted.label("A") == "A"
+    assert counted.label("C") == "other"
+    assert counted.label(None) == "anonymous"
+    assert set(counted._children) == {"A", "B", "other"}
+
+
+async def test_state_transitions_and_runs_per_state(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    running = sample("prefect_server_state_transitions_total", run_kind="flow", state="Running")
+    _, flow_id = await factories.flow_chain(db)
+    await factories.running_flow_run(db, flow_id)
+    assert (
+        sample("prefect_server_state_transitions_total", run_kind="flow", state="Running")
+        == running + 1
+    )
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    found = scrape(response.text)
+    assert found[("prefect_server_runs", (("run_kind", "flow"), ("state", "Running")))] == 1
+    assert ("prefect_server_database_pool_connections_in_use", ()) in found
+
+
+async def test_service_passes_and_hooks_are_counted() -> None:
+    passes = sample("prefect_server_service_pass_duration_seconds_count", service="scheduler")
+    items = sample("prefect_server_service_items_total", service="scheduler")
+    metrics.service_pass("scheduler", 0.2, 5)
+    metrics.hook_delivery("WEBHOOK", delivered=False)
+    assert (
+        sample("prefect_server_service_pass_duration_seconds_count", service="scheduler")
+        == passes + 1
+    )
+    assert sample("prefect_server_service_items_total", service="scheduler") == items + 5
+    assert sample(
+        "prefect_server_cloud_hook_deliveries_total", hook_type="WEBHOOK", outcome="failed"
+    )
+
+
+async def _scrape_with(settings: Settings, headers: dict[str, str]) -> int:
+    app: Any = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return (await client.get("/metrics", headers=headers)).status_code
+
+
+async def test_metrics_need_a_key_unless_public(settings: Settings, db: Database) -> None:
+    keyed = settings.replace(api_keys=("secret",))
+    assert await _scrape_with(keyed, {}) == 401
+    assert await _scrape_with(keyed, {"Authorization": "Bearer wrong"}) == 401
+    assert await _scrape_with(keyed, {"Authorization": "Bearer secret"}) == 200
+    public = keyed.replace(metrics=dataclasses.replace(keyed.metrics, public=True))
+    assert await _scrape_with(public, {}) == 200
+    off = settings.replace(metrics=dataclasses.replace(settings.metrics, enabled=False))
+    assert await _scrape_with(off, {}) == 404
