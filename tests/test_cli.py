@@ -308,12 +308,12 @@ def test_database_commands(cli_database: str) -> None:
 
     result = _cli("database", "upgrade", "-y", "--database-url", url)
     assert result.exit_code == 0, result.output
-    assert asyncio.run(_revision(url)) == "0001"
+    assert asyncio.run(_revision(url)) == "0002"
     assert {"tenant", "flow_run", "task_run_state"} <= asyncio.run(_inspect(url, _tables))
 
     result = _cli("database", "reset", "-y", "--database-url", url)
     assert result.exit_code == 0, result.output
-    assert asyncio.run(_revision(url)) == "0001"
+    assert asyncio.run(_revision(url)) == "0002"
 
 
 def test_database_commands_ask_first(cli_database: str) -> None:
@@ -321,11 +321,11 @@ def test_database_commands_ask_first(cli_database: str) -> None:
     result = _cli("database", "downgrade", "--database-url", url, stdin="n\n")
     assert result.exit_code != 0
     assert "Data will be lost" in result.output
-    assert asyncio.run(_revision(url)) == "0001"  # untouched
+    assert asyncio.run(_revision(url)) == "0002"  # untouched
 
     result = _cli("database", "reset", "--database-url", url, stdin="n\n")
     assert result.exit_code != 0
-    assert asyncio.run(_revision(url)) == "0001"
+    assert asyncio.run(_revision(url)) == "0002"
 
 
 def test_database_url_password_is_masked_in_the_prompt(cli_database: str) -> None:
@@ -354,7 +354,7 @@ def test_database_upgrade_subprocess_uses_prefect_server_home(tmp_path: Path) ->
     database = home / "prefect_server.db"
     assert database.is_file()
     assert not (tmp_path / "user" / ".prefect_server").exists()
-    assert asyncio.run(_revision(f"sqlite+aiosqlite:///{database}")) == "0001"
+    assert asyncio.run(_revision(f"sqlite+aiosqlite:///{database}")) == "0002"
 
 
 @pytest.mark.parametrize("enabled", [False, True])

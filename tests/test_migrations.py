@@ -61,7 +61,7 @@ def migrated(database_url: str) -> Any:
 async def test_upgrade_downgrade_upgrade(migrated: str) -> None:
     migrations.upgrade(migrated)
     assert MODEL_TABLES <= await _inspect(migrated, _tables)
-    assert await _inspect(migrated, _current_revision) == "0001"
+    assert await _inspect(migrated, _current_revision) == "0002"
 
     migrations.downgrade(migrated)
     assert await _inspect(migrated, _tables) & MODEL_TABLES == set()
@@ -75,7 +75,7 @@ async def test_upgrade_downgrade_upgrade(migrated: str) -> None:
 async def test_reset_rebuilds_an_empty_schema(migrated: str) -> None:
     migrations.reset(migrated)
     assert MODEL_TABLES <= await _inspect(migrated, _tables)
-    assert await _inspect(migrated, _current_revision) == "0001"
+    assert await _inspect(migrated, _current_revision) == "0002"
 
 
 async def test_migrated_schema_equals_the_models(migrated: str) -> None:
@@ -114,5 +114,5 @@ def test_replicas_migrating_at_once_take_turns(migrated: str) -> None:
     ]
     outputs = [p.communicate(timeout=180)[0] for p in processes]
     assert [p.returncode for p in processes] == [0] * 4, outputs
-    assert asyncio.run(_inspect(migrated, _current_revision)) == "0001"
+    assert asyncio.run(_inspect(migrated, _current_revision)) == "0002"
     assert asyncio.run(_inspect(migrated, _diff(Base.metadata))) == []

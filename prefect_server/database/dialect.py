@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -333,6 +334,19 @@ def json_has_key(dialect: str, column: Any, key: str) -> ColumnElement[bool]:
             func.json_type(column, _key_path("$", key)).is_not(None),
         ),
         and_(func.json_type(column) == "array", in_array),
+    )
+
+
+def json_array_has(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
+    """``column``, a JSON array, has the string ``value`` (a bound parameter or a string)
+    as an element: jsonb ``?`` (served by a GIN index) on PostgreSQL."""
+    # Text, not the column's JSON type: the driver must not encode the name as JSON.
+    value = type_coerce(value, String())
+    if dialect == "postgresql":
+        return column.op("?")(value)  # type: ignore[no-any-return]
+    each = func.json_each(column).table_valued("key", "value", "type", "atom").alias()
+    return exists(
+        select(literal(1)).select_from(each).where(each.c.type == "text", each.c.atom == value)
     )
 
 

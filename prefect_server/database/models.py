@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
+    CheckConstraint,
     ForeignKey,
     Index,
     MetaData,
@@ -459,6 +460,41 @@ class TaskRunArtifact(Base):
     task_run: Mapped[TaskRun] = relationship(lazy="raise")
 
 
+
+class TaskTagLimit(Base):
+    """At most ``limit`` task runs carrying ``tag`` may be Running at once (per tenant).
+
+    Enforced by ``orchestration/concurrency.py``; the checks here only keep rows that
+    bypass the domain functions (the generated Hasura inserts) from being nonsense.
+    """
+
+    __tablename__ = "task_tag_limit"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "tag"),
+        CheckConstraint('"limit" >= 0', name="ck_task_tag_limit_limit"),
+        CheckConstraint("tag <> ''", name="ck_task_tag_limit_tag"),
+    )
+
+    tenant_id: Mapped[uuid.UUID | None] = tenant_fk()
+    tag: Mapped[str]
+    limit: Mapped[int]
+
+
+class FlowLabelLimit(Base):
+    """At most ``limit`` flow runs carrying ``label`` may be Submitted or Running at once."""
+
+    __tablename__ = "flow_label_limit"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "label"),
+        CheckConstraint('"limit" >= 0', name="ck_flow_label_limit_limit"),
+        CheckConstraint("label <> ''", name="ck_flow_label_limit_label"),
+    )
+
+    tenant_id: Mapped[uuid.UUID | None] = tenant_fk()
+    label: Mapped[str]
+    limit: Mapped[int]
+
+
 # The tables the GraphQL layer exposes, by Hasura name.
 TABLES: dict[str, type[Base]] = {
     model.__tablename__: model
@@ -469,6 +505,7 @@ TABLES: dict[str, type[Base]] = {
         Edge,
         Flow,
         FlowGroup,
+        FlowLabelLimit,
         FlowRun,
         FlowRunState,
         Log,
@@ -478,6 +515,7 @@ TABLES: dict[str, type[Base]] = {
         TaskRun,
         TaskRunArtifact,
         TaskRunState,
+        TaskTagLimit,
         Tenant,
     )
 }

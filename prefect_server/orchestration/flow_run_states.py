@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.models import Agent, CloudHook, FlowRun, FlowRunState, TaskRun
 from prefect_server.observability import metrics
-from prefect_server.orchestration import cloud_hooks
+from prefect_server.orchestration import cloud_hooks, concurrency
 from prefect_server.orchestration.errors import NotFound, StateUpdateFailed, ValidationFailed
 from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState
@@ -29,6 +29,7 @@ from prefect_server.orchestration.states import (
     begin_write,
     lock_batch,
     new_state_row,
+    queued_state,
     run_values,
     time_changes,
     write_parameters,
@@ -54,10 +55,13 @@ async def set_flow_run_state(
         FlowRun.end_time,
         FlowRun.tenant_id,
         FlowRun.flow_id,
+        FlowRun.labels,
+        FlowRun.serialized_state,
     ).where(FlowRun.id == run_id)
     row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
     if row is None:
         raise failed
+    parsed, hold = await _admit(session, run_id, parsed, row, now)
     values, state_row, version = _flow_run_write(run_id, parsed, row, now)
     if parsed.type == "Cancelled":
         await _cancel_task_runs(session, run_id, parsed)
@@ -84,7 +88,39 @@ async def set_flow_run_state(
         state=parsed,
         version=version,
     )
+    if hold is not None:
+        return StateWrite(run_id, state_row["id"], version, parsed.type, "QUEUED", hold.sentence())
     return StateWrite(run_id, state_row["id"], version, parsed.type)
+
+
+async def _admit(
+    session: AsyncSession, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+) -> tuple[ParsedState, concurrency.Hold | None]:
+    """A labelled run entering Submitted or Running without holding a slot must find a
+    free slot of each limit on its labels.
+
+    Without one, an agent's Submitted is refused with "State update failed", which the
+    1.4.1 agent takes as "leave this run" (it does not deploy it; the run stays
+    Scheduled and the queue offers it again once a slot is free). A flow-run process's
+    Running becomes Queued, answered QUEUED: the process waits cloud.queue_interval and
+    asks again, polling the run meanwhile. Its retries refresh the heartbeat (Queued is a
+    heartbeat state), so lazarus returns the run to Scheduled only if the process died.
+    """
+    if (
+        not row.labels
+        or parsed.type not in ("Submitted", "Running")
+        or row.state in concurrency.FLOW_HOLDING_STATES
+    ):
+        return parsed, None
+    hold = await concurrency.flow_hold(session, row.tenant_id, row.labels, run_id)
+    if hold is None:
+        return parsed, None
+    if parsed.type == "Submitted":
+        raise StateUpdateFailed(
+            f"State update failed for flow run ID {run_id}: it waits for a free slot of "
+            f"{hold.slots()}."
+        )
+    return queued_state(row.serialized_state, hold.sentence(), now), hold
 
 
 def _flow_run_write(
@@ -130,7 +166,7 @@ async def set_flow_run_states(
         row = rows.get(run_id)
         if row is None:
             raise StateUpdateFailed(f"State update failed for flow run ID {run_id}")
-        parsed = as_parsed(state, now)
+        parsed, _ = await _admit(session, run_id, as_parsed(state, now), row, now)
         values, state_row, version = _flow_run_write(run_id, parsed, row, now)
         if parsed.type == "Cancelled":
             await _cancel_task_runs(session, run_id, parsed)
@@ -182,6 +218,8 @@ def _flow_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
                 FlowRun.heartbeat,
                 FlowRun.tenant_id,
                 FlowRun.flow_id,
+                FlowRun.labels,
+                FlowRun.serialized_state,
             )
             .where(FlowRun.id.in_(bindparam("run_ids", expanding=True)))
             .order_by(FlowRun.id)

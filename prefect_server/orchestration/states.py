@@ -36,7 +36,8 @@ from prefect_server.orchestration.state_types import (
 
 # Server 1 held an in-memory lock for 30 s after a Submitted write; we ask the database.
 SUBMITTED_GUARD = dt.timedelta(seconds=30)
-HEARTBEAT_STATES = RUNNING_STATES | {"Submitted"}
+# A Queued flow run's process is alive and retrying: lazarus watches its heartbeat too.
+HEARTBEAT_STATES = RUNNING_STATES | {"Submitted", "Queued"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,10 @@ class StateWrite:
     state_id: uuid.UUID
     version: int
     state: str
+    # "QUEUED" when a concurrency limit turned a Running write into Queued (the client
+    # waits cloud.queue_interval and tries again); ``message`` then names the limit.
     status: str = "SUCCESS"
+    message: str | None = None
 
 
 def utcnow() -> dt.datetime:
@@ -112,6 +116,20 @@ def new_state_row(
         "created": now,
         "updated": now,
     }
+
+
+def queued_state(previous: dict[str, Any] | None, message: str, now: dt.datetime) -> ParsedState:
+    """The Queued state written instead of a Running one a concurrency limit refused.
+
+    It wraps the state the run was in (not a Queued one: a run refused again keeps
+    its original state inside), so a new flow-run process that finds it unwraps it
+    and starts from there, as Prefect's runners unwrap every meta state.
+    """
+    inner = previous
+    if inner is not None and inner.get("type") == "Queued":
+        inner = inner.get("state")
+    raw = {"type": "Queued", "message": message, "start_time": now.isoformat(), "state": inner}
+    return parse_state(raw, now=now)
 
 
 def begin_write(

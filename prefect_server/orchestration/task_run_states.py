@@ -15,8 +15,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
-from prefect_server.database.models import FlowRun, TaskRun, TaskRunState
+from prefect_server.database.models import FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.observability import metrics
+from prefect_server.orchestration import concurrency
 from prefect_server.orchestration.errors import StateUpdateFailed
 from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import RUNNING_STATES
@@ -26,6 +27,7 @@ from prefect_server.orchestration.states import (
     begin_write,
     lock_batch,
     new_state_row,
+    queued_state,
     run_values,
     time_changes,
     write_parameters,
@@ -45,7 +47,8 @@ async def set_task_run_state(
     row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
     if row is None:
         raise failed
-    params, write = _task_run_write(task_run_id, run_id, parsed, row, now)
+    parsed, hold = await _admit(conn, run_id, parsed, row, now)
+    params, write = _task_run_write(task_run_id, run_id, parsed, row, now, hold)
     for stmt in writes:
         await conn.execute(stmt, params)
     return write
@@ -70,7 +73,8 @@ async def set_task_run_states(
         row = rows.get(run_id)
         if row is None:
             raise StateUpdateFailed(f"State update failed for task run ID {run_id}")
-        params, write = _task_run_write(run_id, run_id, as_parsed(state, now), row, now)
+        parsed, hold = await _admit(conn, run_id, as_parsed(state, now), row, now)
+        params, write = _task_run_write(run_id, run_id, parsed, row, now, hold)
         batch.append(params)
         results.append(write)
     for stmt in writes:
@@ -78,8 +82,31 @@ async def set_task_run_states(
     return results
 
 
+async def _admit(
+    conn: Any, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+) -> tuple[ParsedState, concurrency.Hold | None]:
+    """A Running write of a task with tags must find a free slot of each limit on them;
+    without one it becomes a Queued write. Untagged tasks do nothing more here."""
+    if (
+        not row.task_tags
+        or parsed.type != "Running"
+        or row.state in concurrency.TASK_HOLDING_STATES
+        or row.flow_run_state != "Running"  # refused below, with its own error
+    ):
+        return parsed, None
+    hold = await concurrency.task_hold(conn, row.tenant_id, row.task_tags, run_id)
+    if hold is None:
+        return parsed, None
+    return queued_state(row.serialized_state, hold.sentence(), now), hold
+
+
 def _task_run_write(
-    given_id: Any, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
+    given_id: Any,
+    run_id: uuid.UUID,
+    parsed: ParsedState,
+    row: Any,
+    now: dt.datetime,
+    hold: concurrency.Hold | None = None,
 ) -> tuple[dict[str, Any], StateWrite]:
     """The bound parameters of one task-run state write: every rule of the write is here.
 
@@ -108,17 +135,20 @@ def _task_run_write(
     state_row = new_state_row(parsed, version, now, row.tenant_id)
     state_row["task_run_id"] = run_id
     metrics.state_transition("task", parsed.type, run_id)
-    return write_parameters(run_id, values, state_row), StateWrite(
-        run_id, state_row["id"], version, parsed.type
-    )
+    write = StateWrite(run_id, state_row["id"], version, parsed.type)
+    if hold is not None:
+        write = StateWrite(run_id, state_row["id"], version, parsed.type, "QUEUED", hold.sentence())
+    return write_parameters(run_id, values, state_row), write
 
 
 def _locked_columns() -> tuple[Any, ...]:
-    """What a write reads of the task run it locks, and its flow run's state (not locked):
-    one round trip."""
+    """What a write reads of the task run it locks, its flow run's state and its task's
+    tags (neither locked): one round trip."""
     flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
+    tags = select(Task.tags).where(Task.id == TaskRun.task_id)
     return (
         TaskRun.version,
+        TaskRun.state,
         TaskRun.serialized_state,
         TaskRun.start_time,
         TaskRun.end_time,
@@ -126,6 +156,7 @@ def _locked_columns() -> tuple[Any, ...]:
         TaskRun.tenant_id,
         TaskRun.flow_run_id,
         flow_state.scalar_subquery().label("flow_run_state"),
+        tags.scalar_subquery().label("task_tags"),
     )
 
 

@@ -87,10 +87,10 @@ async def _set_flow_run_state(ctx: Context, flow_run_id: str, state: Any) -> Set
     check_size(state, ctx.settings.state_max_payload_bytes)
     parsed = parse_state(state)
     async with ctx.db.transaction() as session:
-        await flow_run_states.set_flow_run_state(
+        written = await flow_run_states.set_flow_run_state(
             session, flow_run_id, parsed, agent_id=ctx.agent_id
         )
-    return SetFlowRunStatePayload(id=flow_run_id, status="SUCCESS", message=None)
+    return SetFlowRunStatePayload(id=flow_run_id, status=written.status, message=written.message)
 
 
 async def _set_task_run_state(ctx: Context, task_run_id: str, state: Any) -> SetTaskRunStatePayload:
@@ -98,7 +98,7 @@ async def _set_task_run_state(ctx: Context, task_run_id: str, state: Any) -> Set
     parsed = parse_state(state)
     async with ctx.db.core_transaction() as conn:
         written = await task_run_states.set_task_run_state(conn, task_run_id, parsed)
-    return SetTaskRunStatePayload(id=task_run_id, status=written.status, message=None)
+    return SetTaskRunStatePayload(id=task_run_id, status=written.status, message=written.message)
 
 
 @strawberry.type
