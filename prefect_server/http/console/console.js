@@ -172,6 +172,8 @@
         var kind = named(f.type).kind;
         return (kind === "SCALAR" || kind === "ENUM") && !f.args.some(function (a) { return a.type.kind === "NON_NULL"; });
       }).map(function (f) { return f.name; });
+      var first = ["id", "name", "state"].filter(function (n) { return simple.indexOf(n) >= 0; });
+      simple = first.concat(simple.filter(function (n) { return first.indexOf(n) < 0; }));
       return simple.length ? simple.slice(0, 12) : ["__typename"];
     }).catch(function () { return ["__typename"]; });
   }
