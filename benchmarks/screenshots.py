@@ -2,6 +2,7 @@
 
     python benchmarks/screenshots.py                 # into docs/screenshots/
     python benchmarks/screenshots.py --out /tmp/shots
+    python benchmarks/screenshots.py --out /tmp/shots --phone   # also at 390 px, to look at
 
 Starts a server on a temporary SQLite database, registers the browser tests' flows
 (tests/client_flows/browser_*.py) with the real CLI, runs them with a local agent (two
@@ -22,15 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from playwright.sync_api import Browser, ViewportSize  # noqa: E402
 from test_client_e2e import Prefect1  # noqa: E402
 
 from prefect_server.testing import running_server  # noqa: E402
 
-from browserutil import chromium, watched  # noqa: E402
+from browserutil import DESKTOP, PHONE, chromium, watched  # noqa: E402
 
 FLOWS = ROOT / "tests" / "client_flows"
 # A full page taller than this is cut: the README wants the top of a page, not its tail.
-MAX_HEIGHT = 1800
+MAX_HEIGHT = 1500
 
 
 def seed(client: Prefect1) -> tuple[str, str]:
@@ -70,9 +72,22 @@ def wait_until_running(client: Prefect1, timeout: float = 90) -> None:
     raise SystemExit("the slow run did not start")
 
 
+def shoot(browser: Browser, origin: str, path: str, viewport: ViewportSize, target: Path) -> None:
+    with watched(browser, origin, viewport=viewport) as ui:
+        ui.goto(path)
+        ui.page.wait_for_timeout(500)
+        height = min(MAX_HEIGHT, ui.page.evaluate("document.body.scrollHeight"))
+        ui.page.screenshot(
+            path=str(target),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": viewport["width"], "height": height},
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--phone", action="store_true", help="also save 390-px shots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home, running_server() as server:
@@ -87,19 +102,15 @@ def main() -> None:
                 "flow-run.png": f"/ui/flow-runs/{run_id}",
                 "agents.png": "/ui/agents",
             }
+            sizes = [DESKTOP, PHONE] if args.phone else [DESKTOP]
             with chromium() as browser:
-                for name, path in pages.items():
-                    with watched(browser, server.url) as ui:
-                        ui.goto(path)
-                        ui.page.wait_for_timeout(500)
-                        height = min(MAX_HEIGHT, ui.page.evaluate("document.body.scrollHeight"))
+                for viewport in sizes:
+                    for name, path in pages.items():
+                        if viewport is PHONE:
+                            name = name.replace(".png", "-phone.png")
                         target = args.out / name
-                        ui.page.screenshot(
-                            path=str(target),
-                            full_page=True,
-                            clip={"x": 0, "y": 0, "width": 1280, "height": height},
-                        )
-                    print(f"{target}  {target.stat().st_size // 1024} KB  ({path})")
+                        shoot(browser, server.url, path, viewport, target)
+                        print(f"{target}  {target.stat().st_size // 1024} KB  ({path})")
         finally:
             client.stop_agent()
 
