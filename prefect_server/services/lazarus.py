@@ -1,7 +1,7 @@
 """Lazarus (spec §4): flow runs whose process died before their tasks started or after
 they finished.
 
-A Running or Submitted flow run whose heartbeat is older than the timeout and that has
+A Running, Submitted or Queued flow run whose heartbeat is older than the timeout and that has
 no task run waiting or running is rescheduled (Scheduled now, so the run queue hands it
 to an agent again) until it has been resurrected ``resurrection_attempt_limit`` times;
 then it is failed. Flow groups that disable heartbeats or lazarus are left alone. Each
@@ -35,7 +35,9 @@ from prefect_server.settings import Settings
 logger = logging.getLogger("prefect-server.Lazarus")
 
 BATCH_SIZE = 500
-RESURRECTABLE_STATES = ("Running", "Submitted")
+# Queued: a flow-run process waiting for a flow-label slot retries (and so heartbeats)
+# every cloud.queue_interval; one that stopped has died, and its run must start again.
+RESURRECTABLE_STATES = ("Running", "Submitted", "Queued")
 # A task run in one of these is still (or about to be) worked on by the flow-run process.
 ACTIVE_TASK_RUN_STATES = ("Scheduled", "Paused", "Resume", "Retrying", "Running", "Cancelling")
 RESCHEDULED_MESSAGE = "Rescheduled by a Lazarus process."
