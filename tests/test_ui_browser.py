@@ -41,6 +41,7 @@ class Seeded(Prefect1):
     """The real client on a server with both browser flows registered and one demo run done."""
 
     demo_run_id: str = ""
+    demo_group_id: str = ""
 
     def flow_id(self, name: str) -> str:
         data = self.query(
@@ -104,6 +105,9 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             )
             assert run.returncode == 0, run.stdout + run.stderr
             client.demo_run_id = client.runs_of("browser-demo")[0]
+            client.demo_group_id = client.query(
+                'query { flow(where: {name: {_eq: "browser-demo"}}) { flow_group_id } }'
+            )["flow"][0]["flow_group_id"]
             yield client
         finally:
             client.stop_agent()
@@ -159,10 +163,12 @@ def test_api_console_answers_offline(ui: Watched) -> None:
     expect(page.locator("body")).to_contain_text('"hello"')
 
 
-@pytest.mark.parametrize("path", ["/ui/", "run"])
+@pytest.mark.parametrize("path", ["/ui/", "run", "flow", "/ui/flow-runs", "/ui/agents"])
 def test_phone_width_has_no_sideways_scroll(browser: Browser, seeded: Seeded, path: str) -> None:
     if path == "run":
         path = f"/ui/flow-runs/{seeded.demo_run_id}"
+    elif path == "flow":
+        path = f"/ui/flows/{seeded.demo_group_id}"
     with watched(browser, seeded.server.url, viewport=PHONE) as ui:
         ui.goto(path)
         expect(ui.page.locator("main h1")).to_be_visible()
