@@ -1,0 +1,145 @@
+"""A PostgreSQL restart under load: the server fails fast while the database is away,
+recovers by itself, and loses nothing it acknowledged.
+
+The test runs its own PostgreSQL instance (initdb/pg_ctl of the installed PostgreSQL),
+stopped with ``-m immediate`` as a crash would, while writes go on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from serverproc import Load, PrivatePostgres, Server, postgres_bin
+
+pytestmark = pytest.mark.slow
+
+OUTAGE_SECONDS = 6.0
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb) installed")
+    instance = PrivatePostgres(bin_dir)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.destroy()
+
+
+class Prober:
+    """Polls /health and /ready every 0.2 s, recording (time, path, status)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.seen: list[tuple[float, str, int, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            while not self._stop.is_set():
+                for path in ("/health", "/ready"):
+                    started = time.monotonic()
+                    try:
+                        status = client.get(path).status_code
+                    except httpx.HTTPError:
+                        status = 0
+                    self.seen.append((started, path, status, time.monotonic() - started))
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(15)
+
+
+def _passes(url: str, service: str) -> float:
+    text = httpx.get(url + "/metrics", timeout=10).text
+    prefix = f'prefect_server_service_pass_duration_seconds_count{{service="{service}"}} '
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_postgres_restart_under_load(private_postgres: PrivatePostgres, tmp_path: Path) -> None:
+    server = Server(
+        private_postgres.url,
+        tmp_path,
+        env={
+            "PREFECT_SERVER__SERVICES__ZOMBIE_KILLER__LOOP_SECONDS": "1",
+            "PREFECT_SERVER__DATABASE__CONNECT_TIMEOUT_SECONDS": "3",
+        },
+    )
+    try:
+        server.wait_until_ready()
+        prober = Prober(server.url)
+        load = Load(server.url, threads=4).start()
+        time.sleep(3)
+        stopped = time.monotonic()
+        private_postgres.stop("immediate")
+        time.sleep(OUTAGE_SECONDS)
+        restarted = time.monotonic()
+        private_postgres.start()
+        back = time.monotonic()
+        recovered = _wait_for_success(load, after=back, timeout=30)
+        time.sleep(2)
+        outcomes = load.stop()
+        prober.stop()
+        passes_after = _passes(server.url, "zombie_killer")
+        time.sleep(2.5)
+        assert _passes(server.url, "zombie_killer") > passes_after, "services did not resume"
+
+        during = [o for o in outcomes if stopped <= o.started < back]
+        failed = [o for o in during if not o.ok]
+        assert failed, "no request noticed the outage"
+        # Fail fast: a request during the outage is answered within a few seconds.
+        assert max(o.seconds for o in during) < 5.0, max(during, key=lambda o: o.seconds)
+        assert all("ConnectError" not in o.error for o in failed), failed[:3]
+
+        health = [s for s in prober.seen if s[1] == "/health"]
+        assert health and all(status == 200 for _, _, status, _ in health)
+        ready = [(t, status) for t, path, status, _ in prober.seen if path == "/ready"]
+        assert any(status == 503 for t, status in ready if stopped < t < restarted)
+        assert ready[-1][1] == 200
+        assert all(seconds < 5.0 for _, path, _, seconds in prober.seen if path == "/ready")
+
+        # Nothing acknowledged is lost.
+        acknowledged = [o.name for o in outcomes if o.ok]
+        assert _count_projects(server.url, acknowledged) == len(acknowledged)
+        figures = {
+            "outage_seconds": round(restarted - stopped, 1),
+            "recovery_seconds_after_postgres_up": round(recovered - back, 2),
+            "requests_during_outage": len(during),
+            "failed_during_outage": len(failed),
+            "slowest_failure_seconds": round(max(o.seconds for o in failed), 2),
+            "acknowledged_writes": len(acknowledged),
+            "sample_error": failed[len(failed) // 2].error[:300],
+        }
+        print("\nOUTAGE FIGURES " + json.dumps(figures))
+        assert recovered - back < 10, figures
+    finally:
+        server.kill()
+
+
+def _wait_for_success(load: Load, after: float, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [o for o in list(load.outcomes) if o.ok and o.started >= after]
+        if done:
+            return min(o.started + o.seconds for o in done)
+        time.sleep(0.05)
+    raise AssertionError("no write succeeded after PostgreSQL came back")
+
+
+def _count_projects(url: str, names: list[str]) -> int:
+    query = "query($names: [String!]) { project_aggregate(where: {name: {_in: $names}}) { aggregate { count } } }"
+    answer = httpx.post(url + "/", json={"query": query, "variables": {"names": names}}, timeout=30)
+    return int(answer.json()["data"]["project_aggregate"]["aggregate"]["count"])
