@@ -8,11 +8,13 @@ from typing import Annotated, Any
 import typer
 
 import prefect_server
+from prefect_server.cli_limits import limits_app
 from prefect_server.settings import Settings, load_settings
 
 app = typer.Typer(help="The Prefect Server CLI", no_args_is_help=True, add_completion=False)
 database_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(database_app, name="database")
+app.add_typer(limits_app, name="limits")
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from conftest import GraphQL
 from sqlalchemy import func, select, update
 
 from prefect_server.database.engine import Database
@@ -16,7 +17,6 @@ from prefect_server.orchestration import concurrency_limits, queue
 from prefect_server.settings import Settings
 
 import factories as f
-from conftest import GraphQL
 
 RUNNING = {"type": "Running", "message": "Starting task run."}
 SET_TASK = """mutation($input: set_task_run_states_input!) {
@@ -307,3 +307,102 @@ async def test_queue_skips_runs_without_a_slot_and_keeps_order(db: Database) -> 
     await f.set_flow_run_state(db, gpu[0], {"type": "Failed", "message": "f"})
     assert [r for r in await offered() if r in map(str, gpu)] == [str(gpu[2])]
     assert ordered  # the cpu runs keep their places among the rest
+
+
+# --- the read function for a Concurrency page, and lazarus ------------------------------
+
+
+async def test_overview_lists_holding_and_waiting_runs(gql: GraphQL, db: Database) -> None:
+    from prefect_server.orchestration import concurrency_usage
+
+    tenant_id, runs = await tagged_runs(db, ["db"], 3)
+    await gql(UPDATE_TAG, {"input": {"tag": "db", "limit": 1}})
+    await set_task(gql, runs[0], RUNNING)
+    await set_task(gql, runs[1], RUNNING)
+    gpu = await labelled_runs(db, ["gpu"], 2)
+    await concurrency_set(db, "flow", "gpu", 1)
+    await f.set_flow_run_state(db, gpu[0], {"type": "Running", "message": "r"})
+    async with db.session() as s:
+        overview = await concurrency_usage.concurrency_overview(s, tenant_id)
+        task_holds = await concurrency_usage.holds_on_run(s, "task", runs[1])
+        flow_holds = await concurrency_usage.holds_on_run(s, "flow", gpu[1])
+        none = await concurrency_usage.holds_on_run(s, "task", runs[0])
+    [db_limit, gpu_limit] = overview
+    assert (db_limit.kind, db_limit.name, db_limit.limit, db_limit.usage) == ("task", "db", 1, 1)
+    assert [r.id for r in db_limit.holding] == [runs[0]]
+    assert [r.id for r in db_limit.waiting] == [runs[1]]
+    assert (gpu_limit.kind, gpu_limit.name, gpu_limit.usage) == ("flow", "gpu", 1)
+    assert [r.id for r in gpu_limit.holding] == [gpu[0]]
+    assert [r.id for r in gpu_limit.waiting] == [gpu[1]]
+    assert [h.slots() for h in task_holds] == [
+        "the concurrency limit on tag 'db' (1 of 1 slots in use)"
+    ]
+    assert [(h.name, h.in_use) for h in flow_holds] == [("gpu", 1)]
+    assert none == []
+
+
+async def test_lazarus_restarts_a_queued_run_whose_process_died(
+    db: Database, settings: Settings
+) -> None:
+    from prefect_server.services import lazarus
+
+    [run] = await labelled_runs(db, ["gpu"], 1)
+    await concurrency_set(db, "flow", "gpu", 0)
+    await f.set_flow_run_state(db, run, {"type": "Running", "message": "Running flow."})
+    async with db.transaction() as s:
+        assert await s.scalar(select(FlowRun.state).where(FlowRun.id == run)) == "Queued"
+    assert await lazarus.run_once(db, settings) == 0  # its process is alive (fresh heartbeat)
+    async with db.transaction() as s:
+        old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        await s.execute(update(FlowRun).where(FlowRun.id == run).values(heartbeat=old))
+    assert await lazarus.run_once(db, settings) == 1
+    async with db.session() as s:
+        assert await s.scalar(select(FlowRun.state).where(FlowRun.id == run)) == "Scheduled"
+
+
+async def test_queued_tasks_of_a_running_run_are_not_offered_again(
+    gql: GraphQL, db: Database
+) -> None:
+    tenant_id, [run] = await tagged_runs(db, ["db"], 1)
+    await gql(UPDATE_TAG, {"input": {"tag": "db", "limit": 0}})
+    assert (await set_task(gql, run, RUNNING))["status"] == "QUEUED"
+    past = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    async with db.transaction() as s:
+        # The flow-run process waits in place: handing the run to an agent would run it twice.
+        assert await queue.get_runs_in_queue(s, tenant_id, before=past) == []
+
+
+def test_cli_sets_lists_and_deletes_limits(database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from prefect_server.cli import app
+
+    from dbutil import truncate_all
+
+    truncate_all(database_url)
+
+    def cli(*args: str) -> Any:
+        options = ["--database-url", database_url]
+        command = [*args[:1], *options, *args[1:]] if args else options
+        return CliRunner().invoke(app, ["limits", *command])
+
+    assert cli().output == "No concurrency limits.\n"
+    assert cli("set-task", "db", "2").output == "At most 2 task runs tagged 'db' run at once.\n"
+    assert cli("set-task", "db", "3").exit_code == 0  # changed in place
+    assert cli("set-flow", "gpu", "1").exit_code == 0
+    listed = cli()
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == [
+        "KIND        NAME  IN USE  LIMIT",
+        "task tag    db         0      3",
+        "flow label  gpu        0      1",
+    ]
+    refused = cli("set-task", "--", "db", "-1")
+    assert refused.exit_code == 1
+    assert "Invalid limit -1 for tag 'db': concurrency limits must be >= 0." in refused.output
+    assert cli("delete", "task", "db").output == "Deleted the limit on tag 'db'.\n"
+    missing = cli("delete", "task", "db")
+    assert missing.exit_code == 1
+    assert "There is no concurrency limit on tag 'db'." in missing.output
+    assert cli("delete", "flow", "gpu").exit_code == 0
+    assert cli().output == "No concurrency limits.\n"
