@@ -234,9 +234,8 @@ def test_logs_arrive_live_and_cancel_stops_the_run(ui: Watched, seeded: Seeded) 
     _wait_for(lambda: _ticks(ui) >= before + 3, timeout=30)
     assert ui.still_marked(), "the page was reloaded"
 
-    with ui.confirming():
+    with ui.confirming(), page.expect_navigation():
         _main(ui).get_by_role("button", name="Cancel run").click()
-        page.wait_for_load_state()
     assert any(d.startswith("confirm") for d in ui.dialogs), ui.dialogs
     expect(_run_state(ui)).to_have_text(re.compile("Cancelling|Cancelled"))
     expect(_run_state(ui)).to_have_text("Cancelled", timeout=RUN_TIMEOUT_MS)
