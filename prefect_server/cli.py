@@ -103,6 +103,9 @@ def start(
     log_config = logs.uvicorn_log_config(settings)
     if log_config is not None:
         serving["log_config"] = log_config
+    from prefect_server.shutdown import exit_zero_on_sigterm
+
+    exit_zero_on_sigterm()
     if workers == 1:
         uvicorn.run(create_app(settings), **serving)
         return

@@ -26,7 +26,8 @@ class Server:
     def __init__(self, database_url: str, home: Path, *extra: str, env: dict[str, str] = {}):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (home / f"server-{self.port}.log").open("w+")
+        self.log_path = home / f"server-{self.port}.log"
+        self.log = self.log_path.open("w")
         environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER_")}
         environ.update({"PREFECT_SERVER__HOME": str(home), **env})
         self.process = subprocess.Popen(
@@ -60,9 +61,9 @@ class Server:
         raise AssertionError("the server did not become ready:\n" + self.output())
 
     def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text()
 
     def terminate(self, timeout: float = 60) -> tuple[int, float]:
         """SIGTERM; the exit code and the seconds it took."""
