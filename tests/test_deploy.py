@@ -14,7 +14,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1] / "deploy" / "kubernetes"
 KUBERNETES_VERSION = "1.30"
-TARGETS = {"base": ROOT, "postgres overlay": ROOT / "overlays" / "postgres"}
+TARGETS = {
+    "base": ROOT,
+    "postgres overlay": ROOT / "overlays" / "postgres",
+    "ingress overlay": ROOT / "overlays" / "ingress",
+}
 
 
 def render(path: Path) -> list[dict[str, Any]]:
@@ -101,13 +105,12 @@ def test_the_service_reaches_the_replicas(objects: list[dict[str, Any]]) -> None
         assert pods["labels"][key] == value
 
 
-def test_the_overlay_adds_postgres_and_the_ingress() -> None:
+def test_the_overlays_add_postgres_and_an_ingress() -> None:
     objects = render(TARGETS["postgres overlay"])
-    statefulset = one(objects, "StatefulSet", "postgres")
-    assert statefulset["spec"]["replicas"] == 1
-    ingress = one(objects, "Ingress", "prefect-server")
+    assert one(objects, "StatefulSet", "postgres")["spec"]["replicas"] == 1
+    ingress = one(render(TARGETS["ingress overlay"]), "Ingress", "prefect-server")
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == "prefect-server"
-    assert {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"} == {
-        "prefect-server"
-    }
+    for target in TARGETS.values():
+        namespaces = {o["metadata"].get("namespace") for o in render(target)}
+        assert namespaces == {None, "prefect-server"}  # None: the Namespace itself
