@@ -107,8 +107,21 @@ async def call(client: Any, query: str, variables: Any = None) -> dict[str, Any]
     return payload["data"]
 
 
-async def setup(client: httpx.AsyncClient) -> tuple[str, str]:
-    """A project, a one-task flow and a Running flow run; returns (flow_run_id, task_id)."""
+async def setup(
+    client: httpx.AsyncClient, tag: str = "", tag_limit: int | None = None
+) -> tuple[str, str]:
+    """A project, a one-task flow and a Running flow run; returns (flow_run_id, task_id).
+
+    With ``tag`` the task carries it; with ``tag_limit`` too, the tag gets that
+    concurrency limit (the cost of checking a limit on every Running write).
+    """
+    if tag and tag_limit is not None:
+        await call(
+            client,
+            "mutation($input: update_task_tag_limit_input!) { update_task_tag_limit(input: $input)"
+            " { id } }",
+            {"input": {"tag": tag, "limit": tag_limit}},
+        )
     tenant = (await call(client, "query { tenant { id } }"))["tenant"][0]["id"]
     name = f"bench-{uuid.uuid4().hex[:8]}"
     await call(
@@ -120,7 +133,7 @@ async def setup(client: httpx.AsyncClient) -> tuple[str, str]:
         "slug": "work-1",
         "name": "work",
         "type": "prefect.tasks.core.function.FunctionTask",
-        "tags": [],
+        "tags": [tag] if tag else [],
         "max_retries": 0,
         "retry_delay": None,
         "timeout": None,
@@ -238,10 +251,16 @@ async def lifecycle(client: Connection, flow_run_id: str, task_id: str, index: i
 
 
 async def run_load(
-    url: str, clients: int, seconds: float, warmup: float, server_pid: int | None
+    url: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    server_pid: int | None,
+    tag: str = "",
+    tag_limit: int | None = None,
 ) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-        flow_run_id, task_id = await setup(client)
+        flow_run_id, task_id = await setup(client, tag, tag_limit)
     address = httpx.URL(url)
     connections = [Connection(address.host, address.port or 80) for _ in range(clients)]
     counter = iter(range(10**9))
@@ -385,6 +404,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
     parser.add_argument("--quiet", action="store_true", help="hide the server's stderr")
+    parser.add_argument("--tag", default="", help="a tag the benchmark's task carries")
+    parser.add_argument(
+        "--tag-limit", type=int, default=None, help="a concurrency limit on --tag (e.g. 1000)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="prefect-server-bench-") as home:
         server = None
@@ -403,6 +426,8 @@ def main() -> None:
                     args.seconds,
                     args.warmup,
                     server.pid if server is not None else None,
+                    args.tag,
+                    args.tag_limit,
                 )
             )
         finally:

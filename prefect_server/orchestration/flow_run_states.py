@@ -32,6 +32,7 @@ from prefect_server.orchestration.states import (
     queued_state,
     run_values,
     time_changes,
+    utcnow,
     write_parameters,
     write_statements,
 )
@@ -61,7 +62,7 @@ async def set_flow_run_state(
     row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
     if row is None:
         raise failed
-    parsed, hold = await _admit(session, run_id, parsed, row, now)
+    parsed, hold, now = await _admit(session, run_id, parsed, row, now)
     values, state_row, version = _flow_run_write(run_id, parsed, row, now)
     if parsed.type == "Cancelled":
         await _cancel_task_runs(session, run_id, parsed)
@@ -95,7 +96,7 @@ async def set_flow_run_state(
 
 async def _admit(
     session: AsyncSession, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
-) -> tuple[ParsedState, concurrency.Hold | None]:
+) -> tuple[ParsedState, concurrency.Hold | None, dt.datetime]:
     """A labelled run entering Submitted or Running without holding a slot must find a
     free slot of each limit on its labels.
 
@@ -105,22 +106,24 @@ async def _admit(
     Running becomes Queued, answered QUEUED: the process waits cloud.queue_interval and
     asks again, polling the run meanwhile. Its retries refresh the heartbeat (Queued is a
     heartbeat state), so lazarus returns the run to Scheduled only if the process died.
+    The write's time is taken again after the count, as for task runs.
     """
     if (
         not row.labels
         or parsed.type not in ("Submitted", "Running")
         or row.state in concurrency.FLOW_HOLDING_STATES
     ):
-        return parsed, None
+        return parsed, None, now
     hold = await concurrency.flow_hold(session, row.tenant_id, row.labels, run_id)
+    now = utcnow()
     if hold is None:
-        return parsed, None
+        return parsed, None, now
     if parsed.type == "Submitted":
         raise StateUpdateFailed(
             f"State update failed for flow run ID {run_id}: it waits for a free slot of "
             f"{hold.slots()}."
         )
-    return queued_state(row.serialized_state, hold.sentence(), now), hold
+    return queued_state(row.serialized_state, hold.sentence(), now), hold, now
 
 
 def _flow_run_write(
@@ -166,7 +169,7 @@ async def set_flow_run_states(
         row = rows.get(run_id)
         if row is None:
             raise StateUpdateFailed(f"State update failed for flow run ID {run_id}")
-        parsed, _ = await _admit(session, run_id, as_parsed(state, now), row, now)
+        parsed, _, now = await _admit(session, run_id, as_parsed(state, now), row, now)
         values, state_row, version = _flow_run_write(run_id, parsed, row, now)
         if parsed.type == "Cancelled":
             await _cancel_task_runs(session, run_id, parsed)

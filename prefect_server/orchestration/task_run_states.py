@@ -30,6 +30,7 @@ from prefect_server.orchestration.states import (
     queued_state,
     run_values,
     time_changes,
+    utcnow,
     write_parameters,
     write_statements,
 )
@@ -47,7 +48,7 @@ async def set_task_run_state(
     row = (await conn.execute(lock, {"run_id": run_id})).one_or_none()
     if row is None:
         raise failed
-    parsed, hold = await _admit(conn, run_id, parsed, row, now)
+    parsed, hold, now = await _admit(conn, run_id, parsed, row, now)
     params, write = _task_run_write(task_run_id, run_id, parsed, row, now, hold)
     for stmt in writes:
         await conn.execute(stmt, params)
@@ -73,7 +74,7 @@ async def set_task_run_states(
         row = rows.get(run_id)
         if row is None:
             raise StateUpdateFailed(f"State update failed for task run ID {run_id}")
-        parsed, hold = await _admit(conn, run_id, as_parsed(state, now), row, now)
+        parsed, hold, now = await _admit(conn, run_id, as_parsed(state, now), row, now)
         params, write = _task_run_write(run_id, run_id, parsed, row, now, hold)
         batch.append(params)
         results.append(write)
@@ -84,20 +85,26 @@ async def set_task_run_states(
 
 async def _admit(
     conn: Any, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
-) -> tuple[ParsedState, concurrency.Hold | None]:
+) -> tuple[ParsedState, concurrency.Hold | None, dt.datetime]:
     """A Running write of a task with tags must find a free slot of each limit on them;
-    without one it becomes a Queued write. Untagged tasks do nothing more here."""
+    without one it becomes a Queued write. Untagged tasks do nothing more here.
+
+    Returns the state to write, the limit that refused it, and the write's time: taken
+    again after the slots were counted, so a run's Running row is never older than the
+    row that freed its slot (the history then shows the limit as it was enforced).
+    """
     if (
         not row.task_tags
         or parsed.type != "Running"
         or row.state in concurrency.TASK_HOLDING_STATES
         or row.flow_run_state != "Running"  # refused below, with its own error
     ):
-        return parsed, None
+        return parsed, None, now
     hold = await concurrency.task_hold(conn, row.tenant_id, row.task_tags, run_id)
+    now = utcnow()
     if hold is None:
-        return parsed, None
-    return queued_state(row.serialized_state, hold.sentence(), now), hold
+        return parsed, None, now
+    return queued_state(row.serialized_state, hold.sentence(), now), hold, now
 
 
 def _task_run_write(

@@ -1,0 +1,172 @@
+"""Concurrency limits obeyed by the real Prefect 1.4.1 client: its local agent and
+flow-run processes, with ``cloud.queue_interval`` at 1 s.
+
+* six mapped children tagged ``db`` on six threads, ``db`` limited to 2 (set with
+  ``Client().update_task_tag_limit``): all succeed, never more than two Running at once;
+* three runs of a flow labelled ``gpu``, ``gpu`` limited to 1: all succeed one after
+  the other, and every task of every run ran exactly once.
+
+Overlaps are computed from the state rows (Running until the next state), not timing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
+
+from test_client_e2e import Prefect1  # noqa: E402
+
+from prefect_server.testing import running_server  # noqa: E402
+
+from dbutil import truncate_all  # noqa: E402
+
+pytestmark = [pytest.mark.client, pytest.mark.slow]
+
+FLOWS = Path(__file__).parent / "client_flows"
+
+RUNS = """query($name: String!) {
+  flow_run(where: {flow: {name: {_eq: $name}}}, order_by: {scheduled_start_time: asc}) {
+    id state states(order_by: {version: asc}) { state timestamp }
+    task_runs { map_index state task { slug } states(order_by: {version: asc}) { state timestamp } }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def limited(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect1]:
+    truncate_all(database_url)
+    home = tmp_path_factory.mktemp("limits-home")
+    with running_server(database_url) as server:
+        client = Prefect1(server, home)
+        client.env.update(PREFECT__CLOUD__QUEUE_INTERVAL="1")
+        created = client.cli("create", "project", "limits")
+        assert created.returncode == 0, created.stdout + created.stderr
+        for flow in ("limits_tagged.py", "limits_gpu.py"):
+            registered = client.cli("register", "--project", "limits", "-p", str(FLOWS / flow))
+            assert registered.returncode == 0, registered.stdout + registered.stderr
+        log = (home / "agent.log").open("w")
+        import subprocess
+        import sys
+
+        client.agent = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "agent",
+                "local",
+                "start",
+                "-l",
+                "limits",
+                "-l",
+                "gpu",
+            ],
+            env=client.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            yield client
+        finally:
+            client.stop_agent()
+            log.close()
+            print((home / "agent.log").read_text()[-5000:])
+
+
+def _create_run(client: Prefect1, name: str) -> str:
+    flow_id = client.query(
+        "query($name: String!) { flow(where: {name: {_eq: $name}}) { id } }", {"name": name}
+    )["flow"][0]["id"]
+    data = client.query(
+        "mutation($id: UUID!) { create_flow_run(input: {flow_id: $id}) { id } }", {"id": flow_id}
+    )
+    return str(data["create_flow_run"]["id"])
+
+
+def _finished(client: Prefect1, name: str, count: int, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = client.query(RUNS, {"name": name})["flow_run"]
+        if len(runs) == count and all(r["state"] in ("Success", "Failed") for r in runs):
+            return runs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"runs not finished within {timeout} s: {runs}")
+        time.sleep(1)
+
+
+def _running_intervals(states: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """(start, end) of every stay in Running: until the next state row."""
+    out = []
+    for current, following in zip(states, states[1:], strict=False):
+        if current["state"] == "Running":
+            out.append((_time(current["timestamp"]), _time(following["timestamp"])))
+    return out
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _max_overlap(intervals: list[tuple[dt.datetime, dt.datetime]]) -> int:
+    # Ends sort before starts at the same instant: a slot handed over is not an overlap.
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def _executions(client: Prefect1, run_id: str) -> list[str]:
+    marker = client.home / f"ran-{run_id}"
+    return marker.read_text().splitlines() if marker.exists() else []
+
+
+def test_tag_limit_two_of_six_mapped_children(limited: Prefect1) -> None:
+    code = "from prefect import Client; Client().update_task_tag_limit('db', 2); print('ok')"
+    done = limited.python(code)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_id = _create_run(limited, "e2e-limits-tagged")
+    [run] = _finished(limited, "e2e-limits-tagged", 1, timeout=240)
+    assert run["state"] == "Success", run
+    children = [t for t in run["task_runs"] if t["task"]["slug"].startswith("query")]
+    children = [t for t in children if t["map_index"] >= 0]
+    assert len(children) == 6 and all(t["state"] == "Success" for t in children), children
+    intervals = [i for t in children for i in _running_intervals(t["states"])]
+    assert len(intervals) == 6
+    assert _max_overlap(intervals) == 2
+    # Some children were held back, and it shows in their history.
+    assert any("Queued" in [s["state"] for s in t["states"]] for t in children)
+    assert sorted(_executions(limited, run_id)) == [f"query-{i}" for i in range(6)]
+
+
+def test_flow_label_limit_one_of_three_runs(limited: Prefect1) -> None:
+    code = (
+        "from prefect import Client; Client().graphql('mutation { update_flow_concurrency_limit"
+        '(input: {label: "gpu", limit: 1}) { id } }\'); print("ok")'
+    )
+    done = limited.python(code)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_ids = [_create_run(limited, "e2e-limits-gpu") for _ in range(3)]
+    runs = _finished(limited, "e2e-limits-gpu", 3, timeout=360)
+    assert [r["state"] for r in runs] == ["Success"] * 3, runs
+    # Holding a slot: from Submitted until the run finishes.
+    held = []
+    for run in runs:
+        states = run["states"]
+        start = next(s for s in states if s["state"] == "Submitted")["timestamp"]
+        held.append((_time(start), _time(states[-1]["timestamp"])))
+    assert _max_overlap(held) == 1
+    # Admitted oldest first.
+    assert [r["id"] for r in sorted(runs, key=lambda r: r["states"][1]["timestamp"])] == run_ids
+    for run_id in run_ids:
+        assert sorted(_executions(limited, run_id)) == ["prepare", "train"]
