@@ -23,13 +23,15 @@ CREATE_PROJECT = "mutation($input: create_project_input!) { create_project(input
 
 
 class Server:
-    def __init__(self, database_url: str, home: Path, *extra: str, env: dict[str, str] = {}):
+    def __init__(
+        self, database_url: str, home: Path, *extra: str, env: dict[str, str] | None = None
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / f"server-{self.port}.log"
         self.log = self.log_path.open("w")
         environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER_")}
-        environ.update({"PREFECT_SERVER__HOME": str(home), **env})
+        environ.update({"PREFECT_SERVER__HOME": str(home), **(env or {})})
         self.process = subprocess.Popen(
             [
                 sys.executable,

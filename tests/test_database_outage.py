@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from serverproc import Load, PrivatePostgres, Server, postgres_bin
 
 pytestmark = pytest.mark.slow

@@ -11,12 +11,13 @@ import httpx
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-import factories
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
 from prefect_server.observability import metrics
 from prefect_server.observability.metrics import RequestMetrics
 from prefect_server.settings import Settings
+
+import factories
 
 
 def sample(name: str, **labels: str) -> float:

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from serverproc import Load, Server
 from sqlalchemy import func, select
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Project
-from serverproc import Load, Server
 
 pytestmark = pytest.mark.slow
 

@@ -47,7 +47,8 @@ def backup_sqlite(database: str, target: Path) -> Path:
 
 def pg_dump_command(url: str, path: str) -> str:
     # Without the password: it belongs in PGPASSWORD or ~/.pgpass, not in shell history.
-    plain = make_url(url).set(drivername="postgresql", password=None).render_as_string(False)
+    parsed = make_url(url).set(drivername="postgresql")
+    plain = parsed._replace(password=None).render_as_string(hide_password=False)
     return (
         "PostgreSQL is backed up with its own tools; run (the password from PGPASSWORD or "
         "~/.pgpass):\n"

@@ -1,0 +1,53 @@
+"""X-Request-ID on every response and in log lines; the JSON log format."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+
+from prefect_server.observability import context
+from prefect_server.observability.logs import JsonFormatter, TextFormatter
+
+
+async def test_request_id_is_made_up_or_echoed(client: httpx.AsyncClient) -> None:
+    made = await client.post("/", json={"query": "{ hello }"})
+    assert len(made.headers["x-request-id"]) == 16
+    echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["x-request-id"] == "abc-123"
+    refused = await client.post("/", json={"query": "{ nope }"}, headers={"origin": "http://x"})
+    assert refused.headers["x-request-id"]
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("prefect_server.graphql", logging.INFO, __file__, 1, message, (), None)
+
+
+def test_json_lines_carry_the_request_context() -> None:
+    token = context.request_id.set("rid-1")
+    op = context.operation.set("SetTaskRunStates")
+    context.bind_run("task", "1234")
+    try:
+        entry = json.loads(JsonFormatter().format(_record("hello")))
+        text = TextFormatter().format(_record("hello"))
+    finally:
+        context.request_id.reset(token)
+        context.operation.reset(op)
+        context.task_run_id.set(None)
+    assert entry["message"] == "hello" and entry["level"] == "INFO"
+    assert entry["logger"] == "prefect_server.graphql" and entry["timestamp"]
+    assert entry["request_id"] == "rid-1"
+    assert entry["operation"] == "SetTaskRunStates"
+    assert entry["task_run_id"] == "1234"
+    assert text.endswith("hello [request_id=rid-1 operation=SetTaskRunStates task_run_id=1234]")
+
+
+def test_without_a_request_lines_stay_plain() -> None:
+    assert TextFormatter().format(_record("plain")).endswith("| plain")
+    assert set(json.loads(JsonFormatter().format(_record("x")))) == {
+        "timestamp",
+        "level",
+        "logger",
+        "message",
+    }
