@@ -76,7 +76,7 @@ async def test_flow_run_page_shows_every_section(app: Any) -> None:
         assert section in text
     assert '<svg class="gantt"' in html
     assert f'href="/ui/task-runs/{ids["t1-1"]}"' in html
-    assert "3: 1 Failed 2 Success" in text  # the mapped parent's children by state
+    assert "3 children: 1 Failed 2 Success" in text  # the mapped parent's children by state
     assert "t2 broke" in html and "hello" in text
     # Markdown: rendered, its raw HTML shown as text, javascript: links refused.
     assert "<h1>Title</h1>" in html
