@@ -362,3 +362,21 @@ async def test_restart(app: Any) -> None:
         )
     # The failed child (index 2) and the failed t2 (-1) run again.
     assert states == {2: "Pending", -1: "Pending"}
+
+
+async def test_long_lists_count_only_so_far(app: Any, monkeypatch: Any) -> None:
+    """Counting a long history stops at a cap (beyond the page asked for): "more than N"."""
+    from prefect_server.ui.queries import runs as run_queries
+
+    monkeypatch.setattr(run_queries, "COUNT_CAP", 3)
+    _, flow_id = await factories.flow_chain(app.state.db)
+    for _ in range(5):
+        await factories.create_flow_run(app.state.db, flow_id)
+    async with browser(app) as client:
+        first = text_of((await client.get("/ui/flow-runs?size=2")).text)
+        last = await client.get("/ui/flow-runs?size=2&page=3")
+    assert "Page 1 · more than 3 in all" in first
+    assert "Older →" in first
+    # Past the cap, the count reaches just beyond the page asked for: exact again here.
+    assert "Page 3 of 3 · 5 in all" in text_of(last.text)
+    assert 'rel="next"' not in last.text

@@ -90,7 +90,9 @@ async def list_runs(
         .offset(paging.offset)
         .limit(paging.size)
     )
-    return await runs.fetch(session, stmt), await runs.count(session, *conditions)
+    return await runs.fetch(session, stmt), await runs.count(
+        session, *conditions, past=paging.offset + paging.size
+    )
 
 
 async def flow_names(session: AsyncSession, limit: int = 500) -> list[tuple[uuid.UUID, str]]:

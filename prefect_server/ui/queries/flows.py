@@ -250,7 +250,7 @@ async def group_runs(
         FlowRun.scheduled_start_time.desc(), FlowRun.id
     )
     rows = await runs.fetch(session, stmt.limit(paging.size).offset(paging.offset))
-    return rows, await runs.count(session, *conditions)
+    return rows, await runs.count(session, *conditions, past=paging.offset + paging.size)
 
 
 async def upcoming(session: AsyncSession, group_id: uuid.UUID, now: dt.datetime) -> list[Any]:

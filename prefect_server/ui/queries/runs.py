@@ -74,9 +74,30 @@ async def fetch(session: AsyncSession, stmt: Select[Any]) -> list[RunRow]:
     return [RunRow(**row._mapping) for row in await session.execute(stmt)]
 
 
-async def count(session: AsyncSession, *conditions: ColumnElement[bool] | None) -> int:
-    stmt = where(select(func.count()).select_from(FlowRun), *conditions)
-    return int(await session.scalar(stmt) or 0)
+# Counting every matching run of a long history costs more than the page it counts for:
+# counts stop here (or just past the page asked for), and say "more than" beyond it.
+COUNT_CAP = 10_000
+
+
+class Count(int):
+    """A count that may have stopped early: ``more`` means "at least this many"."""
+
+    more: bool = False
+
+    def __str__(self) -> str:
+        return f"{int(self):,}+" if self.more else str(int(self))
+
+
+async def count(
+    session: AsyncSession, *conditions: ColumnElement[bool] | None, past: int = 0
+) -> Count:
+    """How many runs match, counted up to COUNT_CAP or ``past`` (an offset) if larger."""
+    cap = max(COUNT_CAP, past)
+    matching = where(select(FlowRun.id), *conditions).limit(cap + 1).subquery()
+    found = int(await session.scalar(select(func.count()).select_from(matching)) or 0)
+    total = Count(min(found, cap))
+    total.more = found > cap
+    return total
 
 
 async def projects(session: AsyncSession, limit: int = 500) -> list[tuple[uuid.UUID, str]]:
