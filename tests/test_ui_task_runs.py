@@ -105,7 +105,7 @@ async def test_mapped_parent_shows_its_children(app: Any) -> None:
         assert "mapped parent" in child and "bad <i>" in child
         # The flow-run page counts the children by state too.
         flow_page = text_of((await client.get(f"/ui/flow-runs/{run}")).text)
-        assert "60: 1 Failed 55 Pending 4 Success" in flow_page
+        assert "60 children: 1 Failed 55 Pending 4 Success" in flow_page
 
 
 async def test_finished_flow_run_stops_refreshing(app: Any) -> None:

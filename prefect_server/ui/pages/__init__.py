@@ -2,6 +2,7 @@
 
 from prefect_server.ui.pages import (
     agents,
+    concurrency,
     dashboard,
     flow_runs,
     flows,
@@ -17,6 +18,7 @@ PAGE_ROUTERS = [
     flow_runs.router,
     task_runs.router,
     agents.router,
+    concurrency.router,
     projects.router,
     login.router,
     patterns.router,

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from prefect_server.orchestration import restarts
+from prefect_server.orchestration.concurrency_usage import holds_on_run
 from prefect_server.orchestration.errors import APIError, NotFound
 from prefect_server.orchestration.flow_run_states import cancel_flow_run, set_flow_run_state
 from prefect_server.orchestration.state_types import FINISHED_STATES, STATE_TYPES
@@ -105,6 +106,8 @@ async def show(
             "log_levels": logs.LEVELS,
             "logs_url": f"{prefix}/flow-runs/{run_id}/logs.txt",
         }
+        if wants(fragment, "live_state"):
+            context["holds"] = await holds_on_run(session, "flow", run_id)
         if fragment is None:
             context["history"] = await flow_runs.state_history(session, run_id)
             context["artifacts"] = await artifacts.for_flow_run(session, run_id)

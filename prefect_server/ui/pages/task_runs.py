@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from prefect_server.orchestration.concurrency_usage import holds_on_run
 from prefect_server.orchestration.state_types import FINISHED_STATES
 from prefect_server.ui.pages.common import Paging, database, id_from_url, require
 from prefect_server.ui.queries import logs, task_runs
@@ -37,6 +38,8 @@ async def task_run_page(request: Request, task_run_id: str) -> Response:
             "log_levels": logs.LEVELS,
             "logs_url": f"{prefix}/flow-runs/{run.flow_run_id}/logs.txt",
         }
+        if wants(fragment, "live_state"):
+            context["holds"] = await holds_on_run(session, "task", key)
         if fragment is None:
             context["history"] = await task_runs.state_history(session, key)
         if wants(fragment, "live_children") and run.map_index == -1:
