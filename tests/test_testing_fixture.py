@@ -128,3 +128,61 @@ def test_a_configured_database_in_the_environment_is_not_used(
     with running_server() as server:
         assert server.database_url.startswith("sqlite+aiosqlite:///")
         assert _hello(server.url) == "SERVER"
+
+
+_REGISTER_A_FLOW = """
+import os
+{first}
+import prefect
+from prefect import Flow, task
+from prefect.client import Client
+
+@task
+def hello():
+    return 1
+
+with running_server() as server:
+    Client().create_project("fixture")
+    with Flow("imported-{order}") as flow:
+        hello()
+    flow_id = flow.register(project_name="fixture", add_default_labels=False)
+    assert flow_id, flow_id
+    assert Client().graphql("{{ flow {{ name }} }}")["data"]["flow"] == [
+        {{"name": "imported-{order}"}}
+    ]
+    assert os.environ["PREFECT__SERVER__ENDPOINT"] == server.url
+# Restored: the client's own defaults (Cloud) and no variable left behind.
+assert prefect.config.backend == "cloud", prefect.config.backend
+assert prefect.context.config.cloud.api == "https://api.prefect.io"
+assert "PREFECT__BACKEND" not in os.environ
+print("ok")
+"""
+
+
+@pytest.mark.client
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("order", "first"),
+    [
+        ("prefect-first", "import prefect\nfrom prefect_server.testing import running_server"),
+        ("server-first", "from prefect_server.testing import running_server\nimport prefect"),
+    ],
+)
+def test_running_server_configures_the_client_whatever_the_import_order(
+    order: str, first: str, tmp_path: Path
+) -> None:
+    pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
+    # A fresh HOME with no ~/.prefect/backend.toml and no PREFECT__ variable: what a new
+    # user has, where the client would default to Cloud and ask for an API key.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT__", "PREFECT_SERVER"))}
+    env.update(HOME=str(tmp_path), PYTHONWARNINGS="ignore")
+    completed = subprocess.run(
+        [sys.executable, "-c", _REGISTER_A_FLOW.format(first=first, order=order)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.strip().endswith("ok")

@@ -3,12 +3,17 @@
     from prefect_server.testing import running_server
 
     with running_server() as server:   # fresh temporary SQLite database
-        ...                            # point PREFECT__CLOUD__API at server.url
+        ...                            # the 1.4.1 client now talks to server.url
 
 Pass ``database_url=`` to use another database (it is migrated first), and
 ``settings=`` for any other setting. ``PREFECT_SERVER__DATABASE__CONNECTION_URL`` in
 the environment is ignored here: tests never write to a configured database. The
 pytest plugin offers the same as the ``prefect_server`` fixture.
+
+While it runs, the Prefect 1.4.1 client (if installed) is configured for it, whether
+``prefect`` was imported before or after, and in the environment of the processes a
+test starts (``PREFECT__BACKEND``, ``PREFECT__SERVER__ENDPOINT``, ``PREFECT__CLOUD__API``);
+its configuration is restored afterwards.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect_server.settings import Settings, load_settings
+from prefect_server.testing.client import client_pointed_at
 
 __all__ = ["running_server", "free_port", "EmbeddedServer"]
 
@@ -114,7 +120,9 @@ def running_server(
                 _wait_until_up(port, thread, server, startup_timeout)
             except RuntimeError as exc:
                 raise exc from (failures[0] if failures else None)
-            yield EmbeddedServer(f"http://127.0.0.1:{port}", effective, effective.database_url, app)
+            url = f"http://127.0.0.1:{port}"
+            with client_pointed_at(url):
+                yield EmbeddedServer(url, effective, effective.database_url, app)
         finally:
             server.should_exit = True
             thread.join(timeout=30)
