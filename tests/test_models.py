@@ -73,6 +73,8 @@ async def _graph(db: Database, slug: str = "t") -> dict[str, Any]:
                 m.TaskRunArtifact(tenant_id=tenant.id, task_run_id=task_run.id, kind="markdown"),
                 m.CloudHook(tenant_id=tenant.id, type="WEBHOOK"),
                 m.Message(tenant_id=tenant.id, text="hello"),
+                m.TaskTagLimit(tenant_id=tenant.id, tag="db", limit=2),
+                m.FlowLabelLimit(tenant_id=tenant.id, label="gpu", limit=1),
             ]
         )
         ids.update(
