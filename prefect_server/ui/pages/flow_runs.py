@@ -25,7 +25,7 @@ from prefect_server.ui.pages.common import (
     id_from_url,
     require,
 )
-from prefect_server.ui.queries import artifacts, flow_runs, logs, runs, task_runs
+from prefect_server.ui.queries import artifacts, flow_runs, logs, runs, states, task_runs
 from prefect_server.ui.queries.flow_runs import RunFilters
 from prefect_server.ui.queries.logs import LogFilter
 from prefect_server.ui.queries.task_runs import TaskRow
@@ -109,7 +109,7 @@ async def show(
         if wants(fragment, "live_state"):
             context["holds"] = await holds_on_run(session, "flow", run_id)
         if fragment is None:
-            context["history"] = await flow_runs.state_history(session, run_id)
+            context["history"] = await states.flow_run_history(session, run_id)
             context["artifacts"] = await artifacts.for_flow_run(session, run_id)
         if wants(fragment, "live_tasks"):
             rows, total = await task_runs.task_rows(session, run_id)

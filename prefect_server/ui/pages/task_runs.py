@@ -11,7 +11,7 @@ from starlette.responses import Response
 from prefect_server.orchestration.concurrency_usage import holds_on_run
 from prefect_server.orchestration.state_types import FINISHED_STATES
 from prefect_server.ui.pages.common import Paging, database, id_from_url, require
-from prefect_server.ui.queries import logs, task_runs
+from prefect_server.ui.queries import logs, states, task_runs
 from prefect_server.ui.queries.logs import LogFilter
 from prefect_server.ui.templating import fragment_of, render, wants
 
@@ -41,7 +41,7 @@ async def task_run_page(request: Request, task_run_id: str) -> Response:
         if wants(fragment, "live_state"):
             context["holds"] = await holds_on_run(session, "task", key)
         if fragment is None:
-            context["history"] = await task_runs.state_history(session, key)
+            context["history"] = await states.task_run_history(session, key)
         if wants(fragment, "live_children") and run.map_index == -1:
             counts = await task_runs.children_by_task(session, run.flow_run_id, run.task_id)
             context["children"] = counts.get(run.task_id)

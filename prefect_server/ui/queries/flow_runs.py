@@ -10,14 +10,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database.models import Agent, Flow, FlowRun, FlowRunState, Project
+from prefect_server.database.models import Agent, Flow, FlowRun, Project
 from prefect_server.orchestration.serialization import parse_id
 from prefect_server.orchestration.state_types import STATE_TYPES
 from prefect_server.ui.pages.common import Paging
 from prefect_server.ui.queries import runs
 from prefect_server.ui.queries.runs import RunRow
-
-HISTORY_LIMIT = 100
 
 
 def parse_time(value: str) -> dt.datetime | None:
@@ -176,25 +174,3 @@ async def state_of(session: AsyncSession, run_id: uuid.UUID) -> tuple[bool, str 
     """(whether the run exists, its state)."""
     row = (await session.execute(select(FlowRun.state).where(FlowRun.id == run_id))).one_or_none()
     return (row is not None, row.state if row else None)
-
-
-@dataclass(frozen=True)
-class StateRow:
-    timestamp: dt.datetime
-    state: str
-    message: str | None
-    version: int | None
-
-
-async def state_history(
-    session: AsyncSession, run_id: uuid.UUID, limit: int = HISTORY_LIMIT
-) -> list[StateRow]:
-    rows = await session.execute(
-        select(
-            FlowRunState.timestamp, FlowRunState.state, FlowRunState.message, FlowRunState.version
-        )
-        .where(FlowRunState.flow_run_id == run_id)
-        .order_by(FlowRunState.timestamp.desc(), FlowRunState.version.desc())
-        .limit(limit)
-    )
-    return [StateRow(**row._mapping) for row in rows]

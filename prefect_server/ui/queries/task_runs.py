@@ -13,7 +13,6 @@ from prefect_server.database.models import Flow, FlowRun, Task, TaskRun, TaskRun
 from prefect_server.ui.pages.common import Paging
 
 TASKS_LIMIT = 200
-HISTORY_LIMIT = 100
 
 
 @dataclass
@@ -200,25 +199,3 @@ async def children_page(
         .limit(paging.size)
     )
     return [TaskRow(**row._mapping) for row in result]
-
-
-@dataclass(frozen=True)
-class StateRow:
-    timestamp: dt.datetime
-    state: str
-    message: str | None
-    version: int | None
-
-
-async def state_history(
-    session: AsyncSession, task_run_id: uuid.UUID, limit: int = HISTORY_LIMIT
-) -> list[StateRow]:
-    rows = await session.execute(
-        select(
-            TaskRunState.timestamp, TaskRunState.state, TaskRunState.message, TaskRunState.version
-        )
-        .where(TaskRunState.task_run_id == task_run_id)
-        .order_by(TaskRunState.timestamp.desc(), TaskRunState.version.desc())
-        .limit(limit)
-    )
-    return [StateRow(**row._mapping) for row in rows]
