@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated, Any
 
 import typer
 
 import prefect_server
 from prefect_server.cli_limits import limits_app
-from prefect_server.settings import Settings, load_settings
+from prefect_server.settings import Settings, describe, load_settings, unknown_variables
 
-app = typer.Typer(help="The Prefect Server CLI", no_args_is_help=True, add_completion=False)
-database_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+app = typer.Typer(
+    help="A Prefect Server 1.x for the Prefect 1 client and UI, in one process.",
+    no_args_is_help=True,
+    add_completion=False,
+    # typer's rich help shows every option's type, "<bool>" included, which reads as if
+    # a flag took a value; click's plain help shows flags as flags.
+    rich_markup_mode=None,
+)
+database_app = typer.Typer(
+    help="Upgrade, downgrade, reset or back up the database.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(database_app, name="database")
 app.add_typer(limits_app, name="limits")
 
@@ -39,19 +51,27 @@ def _settings(database_url: str | None = None) -> Settings:
     return settings
 
 
+SERVICES = "scheduler, lazarus, zombie killer and retention"
+
+
 @app.command()
 def start(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 4200).")] = None,
     database_url: Annotated[
-        str | None, typer.Option("--database-url", help="SQLAlchemy URL of the database.")
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="postgresql://user:password@host:5432/db or sqlite:///path "
+            "(default: SQLite under ~/.prefect_server).",
+        ),
     ] = None,
     no_upgrade: Annotated[
         bool, typer.Option("--no-upgrade", help="Do not migrate the database at start.")
     ] = False,
     no_services: Annotated[
         bool,
-        typer.Option("--no-services", help="Do not run the scheduler, lazarus or zombie killer."),
+        typer.Option("--no-services", help=f"Do not run the background services ({SERVICES})."),
     ] = False,
     no_ui: Annotated[
         bool, typer.Option("--no-ui", help="Do not serve the built-in web UI under /ui.")
@@ -61,13 +81,17 @@ def start(
         int,
         typer.Option(min=1, help="Server processes sharing the port (PostgreSQL only; default 1)."),
     ] = 1,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks when the server cannot start.")
+    ] = False,
 ) -> None:
-    """Start the server: GraphQL API, services and database in one process."""
+    """Start the server: API, web UI and services.
+
+    One process with its database (SQLite by default, or PostgreSQL); it checks the
+    port and the database first and says what is wrong in one line."""
     import dataclasses
 
-    import uvicorn
-
-    from prefect_server.app import create_app
+    from prefect_server import startup
 
     settings = _settings(database_url)
     changes: dict[str, Any] = {}
@@ -84,13 +108,29 @@ def start(
     if no_ui:
         changes["ui"] = dataclasses.replace(settings.ui, enabled=False)
     settings = settings.replace(**changes)
+    debug = debug or settings.log_level == "DEBUG"
+    try:
+        startup.check(settings, workers)
+    except startup.StartupError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for warning in unknown_variables(os.environ):
+        typer.echo(f"Warning: {warning}", err=True)
+    _serve(settings, workers, startup.banner(settings, prefect_server.__version__))
+
+
+def _serve(settings: Settings, workers: int, banner: str) -> None:
+    import uvicorn
+
+    from prefect_server.app import create_app
     from prefect_server.observability import logs
 
     logs.configure(settings)
-    address = f"http://{settings.host}:{settings.port}"
-    typer.echo(f"prefect-server {prefect_server.__version__} on {address}")
-    if settings.ui.enabled:
-        typer.echo(f"Web UI: {address}/ui/")
+    typer.echo(banner)
     serving: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -120,19 +160,8 @@ def _prepare_workers(settings: Settings) -> None:
     check) and every service pass takes an advisory lock, so workers are as safe as
     replicas. SQLite lets one process write at a time: there they would only queue.
     """
-    import os
-
-    from sqlalchemy.engine import make_url
-
     from prefect_server.database import migrations
 
-    if make_url(settings.database_url).get_backend_name() != "postgresql":
-        typer.echo(
-            "Error: --workers above 1 needs PostgreSQL (SQLite lets one process write "
-            "at a time); set --database-url postgresql://…",
-            err=True,
-        )
-        raise typer.Exit(2)
     if settings.database.migrate_on_start:
         migrations.upgrade(settings.database_url)
     metrics_dir = settings.metrics.multiprocess_dir or _fresh_metrics_dir()
@@ -163,10 +192,45 @@ def _fresh_metrics_dir() -> str:
     return path
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(prefect_server.__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 @app.command()
-def config() -> None:
-    """Print the effective settings, secrets masked."""
-    typer.echo(json.dumps(_load().masked(), indent=2))
+def config(
+    as_json: Annotated[bool, typer.Option("--json", help="The effective values as JSON.")] = False,
+) -> None:
+    """Show each setting, its value and its source.
+
+    Every setting with its environment variable, its effective value (secrets masked)
+    and where the value came from (default or environment)."""
+    if as_json:
+        typer.echo(json.dumps(_load().masked(), indent=2))
+        return
+    _load()  # a wrong value is reported as at start
+    rows = describe()
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        typer.echo(f"{name:<{width}}  {source:<11}  {value}")
+    for warning in unknown_variables(os.environ):
+        typer.echo(f"Warning: {warning}", err=True)
 
 
 @app.command()
@@ -236,8 +300,9 @@ def database_backup(
     path: Annotated[str, typer.Argument(help="File to write the copy to.")],
     database_url: Annotated[str | None, typer.Option("--database-url")] = None,
 ) -> None:
-    """Copy the SQLite database while the server runs; for PostgreSQL, print the pg_dump
-    command to use."""
+    """Copy the database while the server runs.
+
+    SQLite: an online copy to PATH; PostgreSQL: prints the pg_dump command to use."""
     from prefect_server.database import backup
 
     settings = _settings(database_url)

@@ -8,11 +8,12 @@ for example ``PREFECT_SERVER__DATABASE__CONNECTION_URL`` or
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,74 @@ def _load(cls: type, env: Mapping[str, str], prefix: str) -> Any:
             except ValueError as exc:
                 raise ValueError(f"Invalid setting {name}={env[name]!r}: {exc}") from exc
     return cls(**values)
+
+
+# Variables with our prefix that are not settings but are read on purpose: the test
+# suite's database and the version string the API reports (graphql/reference.py).
+NOT_SETTINGS = frozenset({"PREFECT_SERVER_TEST_DATABASE_URL", "PREFECT_SERVER_VERSION"})
+
+
+def _fields(cls: type, prefix: str) -> Iterator[tuple[str, Any, Any]]:
+    """(environment variable, annotation, default) of every leaf setting."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        name = f"{prefix}__{f.name.upper()}"
+        annotation = hints[f.name]
+        if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+            yield from _fields(annotation, name)
+        else:
+            yield name, annotation, f
+
+
+def setting_names() -> list[str]:
+    """Every environment variable that is a setting."""
+    return [name for name, _, _ in _fields(Settings, PREFIX)]
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """One sentence per variable that looks like a setting but is none (a typo, or
+    Server 1's single underscore), naming the closest setting."""
+    known = setting_names()
+    warnings = []
+    for name in sorted(env):
+        if not name.startswith(PREFIX) or name in known or name in NOT_SETTINGS:
+            continue
+        # PREFECT_SERVER_PORT and PREFECT_SERVER__PORTT should both find __PORT; the
+        # shared prefix is left out of the comparison, or everything looks close.
+        keys = {known_name[len(PREFIX) + 2 :]: known_name for known_name in known}
+        close = difflib.get_close_matches(name[len(PREFIX) :].lstrip("_"), keys, n=1, cutoff=0.6)
+        hint = (
+            f"; did you mean {keys[close[0]]}?"
+            if close
+            else "; `prefect-server config` lists the settings."
+        )
+        warnings.append(f"{name} is not a prefect-server setting and is ignored{hint}")
+    return warnings
+
+
+def describe(env: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(variable, effective value with secrets masked, "default" or "environment")
+    for every setting."""
+    env = os.environ if env is None else env
+    settings = load_settings(env)
+    rows = []
+    for name, _, _ in _fields(Settings, PREFIX):
+        path = name[len(PREFIX) + 2 :].lower().split("__")
+        value: Any = settings
+        for part in path:
+            value = getattr(value, part)
+        if name == f"{PREFIX}__API_KEYS":
+            shown = ",".join("********" for _ in value)
+        elif name == f"{PREFIX}__DATABASE__CONNECTION_URL":
+            shown = mask_url(settings.database_url) if value else ""
+        elif isinstance(value, bool):
+            shown = str(value).lower()
+        elif isinstance(value, tuple):
+            shown = ",".join(value)
+        else:
+            shown = str(value)
+        rows.append((name, shown, "environment" if name in env else "default"))
+    return rows
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
+import prefect_server
+from prefect_server import startup
 from prefect_server.cli import app as cli_app
 from prefect_server.database import migrations
 from prefect_server.testing import free_port
@@ -200,8 +202,39 @@ def test_start_with_workers(start_server: Any, tmp_path: Path, database_url: str
 def test_workers_need_postgresql(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli_app, ["start", "--workers", "2"], env={"HOME": str(tmp_path)})
     assert result.exit_code == 2
-    assert "needs PostgreSQL" in result.output
-    assert not (tmp_path / ".prefect_server" / "prefect_server.db").exists()
+    assert result.output.startswith("Error: --workers 2 needs PostgreSQL")
+    assert not (tmp_path / ".prefect_server").exists()
+
+
+def test_version_option() -> None:
+    result = CliRunner().invoke(cli_app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == prefect_server.__version__
+
+
+def test_help_lists_commands_with_one_line_descriptions() -> None:
+    result = CliRunner().invoke(cli_app, ["--help"])
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:", 1)[1].strip().splitlines()
+    assert [line.split()[0] for line in commands] == [
+        "start",
+        "config",
+        "version",
+        "database",
+        "limits",
+    ]
+    assert not [line for line in commands if line.endswith("...")]
+
+
+def test_start_help_shows_flags_as_flags_and_names_every_service() -> None:
+    result = CliRunner().invoke(cli_app, ["start", "--help"])
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output
+    for flag in ("--no-upgrade", "--no-services", "--no-ui", "--debug"):
+        assert f"  {flag}  " in result.output
+    services = " ".join(result.output.split("--no-services", 1)[1].split("--no-ui")[0].split())
+    for name in ("scheduler", "lazarus", "zombie killer", "retention"):
+        assert name in services
 
 
 def _capture_start(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str]) -> Any:
@@ -212,6 +245,8 @@ def _capture_start(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[s
         captured.update(app=app, **kwargs)
 
     monkeypatch.setattr(uvicorn, "run", run)
+    # The default port may be taken on a shared machine; nothing binds it here.
+    monkeypatch.setattr(startup, "port_is_free", lambda host, port: None)
     result = CliRunner().invoke(cli_app, ["start", *args], env=env)
     assert result.exit_code == 0, result.output
     return captured

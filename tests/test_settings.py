@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from prefect_server.cli import app as cli_app
-from prefect_server.settings import RetentionSettings, load_settings, mask_url, to_async_url
+from prefect_server.settings import (
+    RetentionSettings,
+    load_settings,
+    mask_url,
+    setting_names,
+    to_async_url,
+    unknown_variables,
+)
 
 P = "PREFECT_SERVER__"
 
@@ -128,7 +136,7 @@ def test_config_command_prints_effective_settings_masked() -> None:
         f"{P}API_KEYS": "topsecretkey1,topsecretkey2",
         f"{P}PORT": "4321",
     }
-    result = CliRunner().invoke(cli_app, ["config"], env=env)
+    result = CliRunner().invoke(cli_app, ["config", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert "s3cr3t" not in result.output and "topsecretkey" not in result.output
     printed = json.loads(result.stdout)
@@ -162,3 +170,60 @@ def test_run_page_link_points_at_the_built_in_ui_or_the_original_one() -> None:
     assert off.run_page_link.format(tenant_slug="default", flow_run_id="abc") == (
         "http://h:8080/default/flow-run/abc"
     )
+
+
+def test_config_command_shows_variable_value_and_source() -> None:
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(P[:-2])}
+    env.update(
+        {
+            f"{P}DATABASE__CONNECTION_URL": "postgresql://prefect:s3cr3t@db:5432/prefect",
+            f"{P}API_KEYS": "topsecretkey1",
+            f"{P}PORT": "4321",
+        }
+    )
+    result = CliRunner().invoke(cli_app, ["config"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t" not in result.output and "topsecretkey" not in result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()}
+    assert rows[f"{P}PORT"] == ["environment", "4321"]
+    assert rows[f"{P}HOST"] == ["default", "127.0.0.1"]
+    assert rows[f"{P}API_KEYS"] == ["environment", "********"]
+    assert rows[f"{P}DATABASE__CONNECTION_URL"] == [
+        "environment",
+        "postgresql+asyncpg://prefect:***@db:5432/prefect",
+    ]
+    assert rows[f"{P}SERVICES__SCHEDULER__LOOP_SECONDS"] == ["default", "150.0"]
+    # Every setting is listed, and only settings.
+    assert set(rows) == set(setting_names())
+
+
+@pytest.mark.parametrize(
+    ("variable", "closest"),
+    [
+        ("PREFECT_SERVER__PORTT", "PREFECT_SERVER__PORT"),
+        ("PREFECT_SERVER_PORT", "PREFECT_SERVER__PORT"),  # Server 1 habit: one underscore
+        (
+            "PREFECT_SERVER__DATABASE__CONECTION_URL",
+            "PREFECT_SERVER__DATABASE__CONNECTION_URL",
+        ),
+        ("PREFECT_SERVER__SERVICES__LAZARUS__ENABLE", "PREFECT_SERVER__SERVICES__LAZARUS__ENABLED"),
+    ],
+)
+def test_an_unknown_variable_names_the_closest_setting(variable: str, closest: str) -> None:
+    (warning,) = unknown_variables({variable: "1", f"{P}HOST": "0.0.0.0"})
+    assert warning.startswith(f"{variable} is not a prefect-server setting")
+    assert warning.endswith(f"did you mean {closest}?")
+
+
+def test_variables_that_are_not_settings_on_purpose_are_not_reported() -> None:
+    env = {"PREFECT_SERVER_TEST_DATABASE_URL": "x", "PREFECT__BACKEND": "server", "HOME": "/"}
+    assert unknown_variables(env) == []
+    (warning,) = unknown_variables({"PREFECT_SERVER__BANANA": "1"})
+    assert warning.endswith("`prefect-server config` lists the settings.")
+
+
+def test_config_command_warns_about_an_unknown_variable() -> None:
+    result = CliRunner().invoke(cli_app, ["config"], env={"PREFECT_SERVER__PORTT": "1"})
+    assert result.exit_code == 0
+    assert "Warning: PREFECT_SERVER__PORTT" in result.stderr
+    assert "did you mean PREFECT_SERVER__PORT?" in result.stderr
