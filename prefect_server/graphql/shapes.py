@@ -14,6 +14,8 @@ from typing import NamedTuple
 from graphql import GraphQLError
 from graphql.language import Lexer, Source, TokenKind
 
+from prefect_server.graphql.limits import MAX_TOKENS
+
 _MARKS = {
     TokenKind.STRING: "\x00S",
     TokenKind.BLOCK_STRING: "\x00B",
@@ -32,8 +34,9 @@ class Shape(NamedTuple):
     literals: tuple[Literal, ...]
 
 
-def shape_of(query: str) -> Shape | None:
-    """The document's shape and its literals in source order; None if it does not lex."""
+def shape_of(query: str, max_tokens: int = MAX_TOKENS) -> Shape | None:
+    """The document's shape and its literals in source order; None if it does not lex
+    or has more than ``max_tokens`` tokens (the parser refuses it; no need to read on)."""
     try:
         lexer = Lexer(Source(query))
         parts: list[str] = []
@@ -46,6 +49,8 @@ def shape_of(query: str) -> Shape | None:
             else:
                 parts.append(mark)
                 literals.append(Literal(token.kind, token.value or ""))
+            if len(parts) > max_tokens:
+                return None
             token = lexer.advance()
     except GraphQLError:
         return None
