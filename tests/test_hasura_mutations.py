@@ -76,16 +76,16 @@ async def test_update_operators_and_updated_moves(gql: Any, world: Any) -> None:
     before = await gql("query($id: uuid!) { flow_run_by_pk(id: $id) { updated } }", {"id": W.r1})
     data = await gql(
         """mutation($id: uuid!, $append: flow_run_append_input) { update_flow_run(
-            where: {id: {_eq: $id}}, _set: {name: "renamed"}, _inc: {version: 2},
+            where: {id: {_eq: $id}}, _set: {name: "renamed"}, _inc: {times_resurrected: 2},
             _append: $append, _delete_key: {context: "gone"}) {
-            affected_rows returning { name version labels parameters updated } } }""",
+            affected_rows returning { name times_resurrected labels parameters updated } } }""",
         {"id": W.r1, "append": {"labels": ["new"], "parameters": {"z": 9}}},
     )
     result = data["update_flow_run"]
     assert result["affected_rows"] == 1
     (row,) = result["returning"]
     assert row["name"] == "renamed"
-    assert row["version"] == 5
+    assert row["times_resurrected"] == 2
     assert row["labels"] == ["x", "y", "new"]
     assert row["parameters"] == {"a": 1, "b": {"c": [1, 2]}, "z": 9}
     assert row["updated"] > before["flow_run_by_pk"]["updated"]

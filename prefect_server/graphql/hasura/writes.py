@@ -24,6 +24,39 @@ from prefect_server.orchestration import flow_run_states, runs, task_run_states
 
 STATE_TABLES = {"flow_run_state": "flow_run_id", "task_run_state": "task_run_id"}
 
+# The run columns that mirror the run's current state row. Only the state functions
+# may move them: they insert the state row, step ``version`` (the client's optimistic
+# lock) and fire the cloud hooks in one transaction. Routing ``_set: {state: …}``
+# through them instead would need the whole state (its type, result, message) that a
+# column update does not carry, so these columns are refused in updates.
+STATE_COLUMNS = frozenset(
+    {
+        "version",
+        "state",
+        "state_timestamp",
+        "state_message",
+        "state_result",
+        "state_start_time",
+        "serialized_state",
+    }
+)
+STATE_ACTIONS = {"flow_run": "set_flow_run_states", "task_run": "set_task_run_states"}
+
+
+def refuse_state_columns(table: TableInfo, operations: dict[str, dict[str, Any]]) -> None:
+    """A FilterError when an update of a run names one of its state columns."""
+    action = STATE_ACTIONS.get(table.name)
+    if action is None:
+        return
+    for op, spec in operations.items():
+        named = sorted(STATE_COLUMNS.intersection(spec or ()))
+        if named:
+            raise FilterError(
+                f"update_{table.name} cannot change {', '.join(named)} through {op}: "
+                f"a run's state changes only through {action}, which records it in the "
+                "run's state history and steps its version."
+            )
+
 
 def write_error(error: exc.DBAPIError) -> FilterError:
     """Hasura's error prefixes (clients match ``Uniqueness violation.``) with the database's text."""
@@ -152,7 +185,11 @@ async def update_rows(
     ids: list[uuid.UUID],
     operations: dict[str, dict[str, Any]],
 ) -> list[uuid.UUID]:
-    """Apply ``_set``/``_inc`` in one statement, jsonb operators row by row."""
+    """Apply ``_set``/``_inc`` in one statement, jsonb operators row by row.
+
+    A run's state columns are refused (see ``STATE_COLUMNS``), even when no row matches.
+    """
+    refuse_state_columns(table, operations)
     if not ids:
         return []
     t = table.table
