@@ -93,6 +93,16 @@ class TableInfo:
         return [c.name for c in self.columns.values() if c.scalar in COMPARABLE]
 
 
+# Without order_by, the small tables answer in creation order, as Server 1's PostgreSQL
+# did from their heaps: the 1.4.1 client takes the first row of ``{ tenant { id } }``,
+# and after ``create-tenant`` that must stay the first tenant (``default``), not the
+# one whose UUID sorts first. The large tables (runs, states, logs, tasks) keep the
+# database's own order: a sort there costs real time on every unordered read, and the
+# clients order those reads themselves wherever order matters.
+CREATION_ORDER = ("created", "id")
+CREATION_ORDERED = frozenset({"tenant", "project", "agent"})
+
+
 def _table_info(name: str, model: Any) -> TableInfo:
     table: Table = model.__table__
     columns = {
@@ -112,7 +122,14 @@ def _table_info(name: str, model: Any) -> TableInfo:
             remote=remote.name,
         )
     # Server 1's log table had no primary key, so Hasura generated no log_by_pk.
-    return TableInfo(name, table, columns, relationships, has_pk=name != "log")
+    return TableInfo(
+        name,
+        table,
+        columns,
+        relationships,
+        has_pk=name != "log",
+        default_order=CREATION_ORDER if name in CREATION_ORDERED else (),
+    )
 
 
 TRAVERSAL = Table(
