@@ -15,18 +15,23 @@ from sqlalchemy import ColumnElement, and_, exists, false, literal, not_, or_, s
 from sqlalchemy.sql import FromClause
 
 from prefect_server.database import dialect as sql_dialect
+from prefect_server.graphql.hasura.bounds import FilterError, check_filter
 from prefect_server.graphql.hasura.metadata import ColumnInfo, TableInfo, tables
 
+__all__ = ["Condition", "FilterError", "where_clause"]
+
 Condition = ColumnElement[bool] | None
-
-
-class FilterError(ValueError):
-    pass
 
 
 def where_clause(
     table: TableInfo, alias: FromClause, where: Any, dialect: str, depth: int = 0
 ) -> Condition:
+    """The condition of ``where`` (the argument of that name), checked against ``bounds``."""
+    check_filter(where)
+    return _where(table, alias, where, dialect, depth)
+
+
+def _where(table: TableInfo, alias: FromClause, where: Any, dialect: str, depth: int) -> Condition:
     if not where:
         return None
     if not isinstance(where, dict):
@@ -52,11 +57,11 @@ def _key_condition(
         return None
     if key == "_and":
         items = value if isinstance(value, list) else [value]
-        found = [where_clause(table, alias, item, dialect, depth) for item in items]
+        found = [_where(table, alias, item, dialect, depth) for item in items]
         return _all([c for c in found if c is not None])
     if key == "_or":
         items = value if isinstance(value, list) else [value]
-        found = [where_clause(table, alias, item, dialect, depth) for item in items]
+        found = [_where(table, alias, item, dialect, depth) for item in items]
         if not found:
             return false()
         if any(c is None for c in found):
@@ -64,7 +69,7 @@ def _key_condition(
             return None
         return or_(*found)  # type: ignore[arg-type]
     if key == "_not":
-        inner = where_clause(table, alias, value, dialect, depth)
+        inner = _where(table, alias, value, dialect, depth)
         return false() if inner is None else not_(inner)
     if key in table.columns:
         return _column_condition(table.columns[key], alias.c[key], value, dialect)
@@ -73,7 +78,7 @@ def _key_condition(
         target = tables()[rel.target]
         related = target.from_clause(depth=depth + 1)
         join = related.c[rel.remote] == alias.c[rel.local]
-        inner = where_clause(target, related, value, dialect, depth + 1)
+        inner = _where(target, related, value, dialect, depth + 1)
         condition = join if inner is None else and_(join, inner)
         return exists(select(literal(1)).select_from(related).where(condition))
     raise FilterError(f"field \"{key}\" not found in type: '{table.name}_bool_exp'")
@@ -107,6 +112,10 @@ def _operator(
         values = [_bind_value(column, v) for v in (raw if isinstance(raw, list) else [raw])]
         return expr.in_(values) if op == "_in" else expr.not_in(values)  # type: ignore[no-any-return]
     value = _bind_value(column, raw)
+    if isinstance(value, bool):
+        # SQLAlchemy allows only = and != against Python's True/False; both databases
+        # order false before true, as Hasura's Boolean_comparison_exp does.
+        value = literal(value, expr.type)
     comparisons = {
         "_eq": expr.__eq__,
         "_neq": expr.__ne__,

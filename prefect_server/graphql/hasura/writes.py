@@ -190,6 +190,13 @@ async def update_rows(
     A run's state columns are refused (see ``STATE_COLUMNS``), even when no row matches.
     """
     refuse_state_columns(table, operations)
+    for op in ("_delete_elem", "_delete_at_path"):
+        for column, operand in (operations.get(op) or {}).items():
+            if operand is None:
+                raise FilterError(
+                    f"{op} needs {'an index' if op == '_delete_elem' else 'a path'} for "
+                    f"column {column}, got null."
+                )
     if not ids:
         return []
     t = table.table

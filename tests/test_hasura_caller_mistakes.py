@@ -1,0 +1,97 @@
+"""A caller's mistake in a filter or an update is a GraphQL error in our words: it names
+the argument, carries no SQL, logs nothing at ERROR, and is the same on both databases."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from hasura_data import W, seed
+
+from prefect_server.graphql.hasura import bounds
+
+
+@pytest.fixture
+async def world(db: Any) -> Any:
+    return await seed(db)
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
+RUNS = "query($where: flow_run_bool_exp) { flow_run(where: $where) { id } }"
+
+MISTAKES = [
+    pytest.param(
+        {"_or": [{"name": {"_eq": f"run {i}"}} for i in range(1_000)]},
+        f"The filter `where` has more than {bounds.MAX_TERMS} conditions",
+        id="or-of-1000",
+    ),
+    pytest.param(
+        {"_and": [{"name": {"_neq": f"run {i}"}} for i in range(300)]},
+        f"The filter `where` has more than {bounds.MAX_TERMS} conditions",
+        id="and-of-300",
+    ),
+    pytest.param(
+        {"name": {"_like": "%a" * 5_000}},
+        "The pattern at `where.name._like` is 10,000 characters long; patterns are limited "
+        "to 1,000.",
+        id="like-pattern",
+    ),
+    pytest.param(
+        {"id": {"_in": [str(W.r1)] * 6_000}},
+        "The list at `where.id._in` has 6,000 values; lists are limited to 5,000.",
+        id="in-list",
+    ),
+    pytest.param(
+        {"parameters": {"_contains": {f"k{i}": i for i in range(2_000)}}},
+        "The value at `where.parameters._contains` has more than 500 items",
+        id="large-jsonb",
+    ),
+    pytest.param(
+        {"parameters": {"_contains": _nested(60)}},
+        "The value at `where.parameters._contains` nests deeper than 16 levels.",
+        id="nested-jsonb",
+    ),
+]
+
+
+@pytest.mark.parametrize("where, message", MISTAKES)
+async def test_an_oversized_filter_is_refused_in_our_words(
+    gql: Any, world: Any, caplog: pytest.LogCaptureFixture, where: Any, message: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    (error,) = await gql.errors(RUNS, {"where": where})
+    assert error["message"].startswith(message), error["message"]
+    assert "SELECT" not in error["message"] and "sqlite" not in error["message"].lower()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_ordering_comparisons_on_a_boolean_column_answer(gql: Any, world: Any) -> None:
+    runs = (await gql("{ flow_run { id auto_scheduled } }"))["flow_run"]
+    for op, keep in [("_gt", lambda v: v), ("_lte", lambda v: not v), ("_gte", lambda v: True)]:
+        data = await gql(f"{{ flow_run(where: {{auto_scheduled: {{{op}: false}}}}) {{ id }} }}")
+        assert {r["id"] for r in data["flow_run"]} == {
+            r["id"] for r in runs if keep(r["auto_scheduled"])
+        }, op
+
+
+@pytest.mark.parametrize("op", ["_delete_elem", "_delete_at_path"])
+async def test_a_null_operand_of_a_jsonb_delete_is_refused(
+    gql: Any, world: Any, caplog: pytest.LogCaptureFixture, op: str
+) -> None:
+    before = await gql("{ flow_run(order_by: {id: asc}) { labels } }")
+    (error,) = await gql.errors(
+        f"mutation {{ update_flow_run(where: {{}}, {op}: {{labels: null}}) {{ affected_rows }} }}"
+    )
+    assert (
+        error["message"].startswith(f"{op} needs ")
+        and "column labels, got null" in (error["message"])
+    )
+    assert await gql("{ flow_run(order_by: {id: asc}) { labels } }") == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
