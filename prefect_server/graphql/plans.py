@@ -116,6 +116,7 @@ class Plans:
         self._strawberry = schema
         self._schema = schema._schema
         self._handlers = dict(handlers)
+        _check_planned_fields(schema, self._handlers)
         self._plans: OrderedDict[str, Plan | None] = OrderedDict()
         self._size = size
         # The state and log documents repeat verbatim (their values are variables).
@@ -168,15 +169,18 @@ class Plans:
             return None
         if payload is None:
             return None
-        # The handler has committed: from here on, answer; never run it a second time.
+        # The handler has committed: from here on, answer; never run it a second time,
+        # and never let a failure become a 5xx, which the 1.4.1 client retries (a second
+        # state write or log batch).
         self.answered += 1
         try:
             return {"data": {plan.key: _project(payload, plan.selection)}}
         except ProjectionError as error:
-            return {
-                "data": {plan.key: None},
-                "errors": [{"message": str(error), "path": [plan.key]}],
-            }
+            message = str(error)
+        except Exception:
+            logger.exception("Answering planned %s after its write failed", plan.key)
+            message = f"The {plan.key} write was saved, but its answer could not be built."
+        return {"data": {plan.key: None}, "errors": [{"message": message, "path": [plan.key]}]}
 
     def _plan(self, query: str, literal_count: int) -> Plan | None:
         document = parse(query)
@@ -285,6 +289,21 @@ class Plans:
                 return None
             fields.append(child)
         return Selected(key, attribute, non_null, None, tuple(fields), item_non_null, is_list)
+
+
+def _check_planned_fields(schema: strawberry.Schema, handlers: Mapping[str, Handler]) -> None:
+    """A planned field must have nothing Strawberry would run that a plan skips."""
+    root = schema.get_type_by_name("mutation_root")
+    fields = {f.name: f for f in getattr(root, "fields", ())}
+    for name in handlers:
+        field = fields.get(name)
+        if field is None:
+            raise ValueError(f"A hot handler is registered for {name!r}, which is no mutation.")
+        if field.extensions or field.permission_classes or field.directives:
+            raise ValueError(
+                f"Mutation {name!r} has Strawberry extensions, permissions or directives "
+                "that its execution plan would skip; remove them or its hot handler."
+            )
 
 
 def _only_field(selection_set: SelectionSetNode) -> FieldNode | None:
