@@ -14,12 +14,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from sqlalchemy import select
 
 from prefect_server.database.engine import Database
-from prefect_server.database.models import CloudHook, Message
+from prefect_server.database.models import CloudHook, Flow, FlowRun, Message, Tenant
 from prefect_server.orchestration import cloud_hooks
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.settings import Settings
@@ -280,25 +281,54 @@ async def test_slack_twilio_and_pagerduty_payloads(
     by_path: dict[str, list[Received]] = {}
     for r in requests:
         by_path.setdefault(r.path, []).append(r)
-    slack = by_path["/services/T/B/X"][0].json()
-    assert "doomed" in slack["text"] and "Failed" in slack["text"] and "it broke" in slack["text"]
-    # The link opens the run's page in the built-in UI.
-    assert f"http://ui.example/ui/flow-runs/{run_id}" in json.dumps(slack["blocks"])
+    # Server 1's payloads, field for field (PrefectHQ/server api/cloud_hooks.py); the
+    # link opens the run's page in the built-in UI.
+    async with db.session() as session:
+        run = (await session.execute(select(FlowRun).where(FlowRun.id == run_id))).scalar_one()
+        flow = (await session.execute(select(Flow).where(Flow.id == flow_id))).scalar_one()
+        slug = (
+            await session.execute(select(Tenant.slug).where(Tenant.id == tenant_id))
+        ).scalar_one()
+    link = f"http://ui.example/ui/flow-runs/{run_id}"
+    texts = [
+        f"Run `doomed` of flow `{flow.name}` entered a new state:",
+        "*State:* `Failed`",
+        "*Message:* it broke",
+        f"*Link:* {link}",
+    ]
+    assert run.name == "doomed"
+    assert by_path["/services/T/B/X"][0].json() == {
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in texts]
+    }
     twilio = by_path["/twilio/2010-04-01/Accounts/AC1/Messages.json"]
-    assert sorted(r.body.decode().split("To=")[1].split("&")[0] for r in twilio) == [
-        "%2B15550001",
-        "%2B15550002",
+    body = f"Run doomed of flow {flow.name} entered a new state: Failed. \n Link: {link}"
+    assert sorted((parse_qs(r.body.decode()) for r in twilio), key=str) == [
+        {"To": ["+15550001"], "From": ["MG1"], "Body": [body]},
+        {"To": ["+15550002"], "From": ["MG1"], "Body": [body]},
     ]
     assert all(r.headers["authorization"].startswith("Basic ") for r in twilio)
     pagerduty = by_path["/pagerduty/v2/enqueue"][0]
     assert pagerduty.headers["authorization"] == "Token token=pd-token"
-    body = pagerduty.json()
-    assert (body["routing_key"], body["event_action"], body["payload"]["severity"]) == (
-        "rk",
-        "trigger",
-        "error",
-    )
-    assert body["payload"]["custom_details"]["flow_run"]["id"] == str(run_id)
+    assert pagerduty.json() == {
+        "routing_key": "rk",
+        "event_action": "trigger",
+        "payload": {
+            "summary": "Run doomed entered a new state: Failed",
+            "severity": "error",
+            "source": f"cloud.prefect.io/{slug}",
+            "component": flow.name,
+            "group": "doomed",
+            "class": "State->Failed",
+            "custom_details": {
+                "flow": flow.name,
+                "flow_run": "doomed",
+                "state": "Failed",
+                "state_message": "it broke",
+                "tenant_slug": slug,
+            },
+        },
+        "links": [{"href": link, "text": "Flow Run doomed"}],
+    }
 
 
 TEST_HOOK = (

@@ -137,19 +137,29 @@ def requests_for(
                 "headers": {"X-PREFECT-EVENT-ID": hook_event["id"]},
             }
         ]
-    text_summary = summary(hook_event)
+    # Slack, Twilio and PagerDuty get the messages Server 1 sent (its api/cloud_hooks.py),
+    # field for field: users' channels, numbers and rules were set up for them. Server 1
+    # wrote the state's message as Python formats it, so a run without one reads "None".
+    run, flow = hook_event["flow_run"]["name"], hook_event["flow"]["name"]
+    state, message = hook_event["state"]["state"], hook_event["state"]["message"]
+    slug = hook_event["tenant"]["slug"]
+    link = run_link.format(tenant_slug=slug, flow_run_id=hook_event["flow_run"]["id"])
     if hook_type == "SLACK_WEBHOOK":
-        link = run_link.format(
-            tenant_slug=hook_event["tenant"]["slug"], flow_run_id=hook_event["flow_run"]["id"]
-        )
-        text = f"{text_summary}\n<{link}|View the flow run>"
+        lines = [
+            f"Run `{run}` of flow `{flow}` entered a new state:",
+            f"*State:* `{state}`",
+            f"*Message:* {message}",
+            f"*Link:* {link}",
+        ]
         return [
             {
                 "method": "POST",
                 "url": _rebase(config["url"], hooks_settings.slack_base_url),
                 "json": {
-                    "text": text_summary,
-                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+                    "blocks": [
+                        {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+                        for line in lines
+                    ]
                 },
             }
         ]
@@ -158,16 +168,14 @@ def requests_for(
         url = (
             f"{hooks_settings.twilio_base_url.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
         )
+        body = f"Run {run} of flow {flow} entered a new state: {state}. \n Link: {link}"
         return [
             {
                 "method": "POST",
                 "url": url,
                 "auth": (sid, config["auth_token"]),
-                "data": {
-                    "To": number,
-                    "MessagingServiceSid": config["messaging_service_sid"],
-                    "Body": text_summary,
-                },
+                # Server 1 sent the messaging service's sid as the sender.
+                "data": {"To": number, "From": config["messaging_service_sid"], "Body": body},
             }
             for number in config["to"]
         ]
@@ -180,13 +188,22 @@ def requests_for(
                 "json": {
                     "routing_key": config["routing_key"],
                     "event_action": "trigger",
-                    "dedup_key": hook_event["id"],
                     "payload": {
-                        "summary": text_summary,
-                        "source": "Prefect",
+                        "summary": f"Run {run} entered a new state: {state}",
                         "severity": config["severity"],
-                        "custom_details": hook_event,
+                        "source": f"cloud.prefect.io/{slug}",
+                        "component": flow,
+                        "group": run,
+                        "class": f"State->{state}",
+                        "custom_details": {
+                            "flow": flow,
+                            "flow_run": run,
+                            "state": state,
+                            "state_message": message or "",
+                            "tenant_slug": slug,
+                        },
                     },
+                    "links": [{"href": link, "text": f"Flow Run {run}"}],
                 },
             }
         ]
