@@ -21,9 +21,7 @@ async def test_ready_when_the_schema_is_at_head(client: httpx.AsyncClient) -> No
     assert response.json() == {"status": "ready", "reason": "ready"}
 
 
-async def test_not_ready_behind_head_and_ready_when_ahead(
-    db: Database, settings: Settings
-) -> None:
+async def test_not_ready_behind_head_and_ready_when_ahead(db: Database, settings: Settings) -> None:
     migrations = Migrations(settings.database_url)
     heads, known = await migrations.known()
     async with db.engine.begin() as conn:

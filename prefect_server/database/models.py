@@ -460,7 +460,6 @@ class TaskRunArtifact(Base):
     task_run: Mapped[TaskRun] = relationship(lazy="raise")
 
 
-
 class TaskTagLimit(Base):
     """At most ``limit`` task runs carrying ``tag`` may be Running at once (per tenant).
 
