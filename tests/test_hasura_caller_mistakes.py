@@ -72,6 +72,13 @@ async def test_an_oversized_filter_is_refused_in_our_words(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+async def test_long_in_lists_of_plain_values_are_no_mistake(gql: Any, world: Any) -> None:
+    # The original UI sends every task-run id of a run in one _in (its artifacts tab).
+    ids = [str(W.r1)] + [f"00000000-0000-0000-0000-{i:012d}" for i in range(4_999)]
+    data = await gql(RUNS, {"where": {"id": {"_in": ids}}})
+    assert [r["id"] for r in data["flow_run"]] == [str(W.r1)]
+
+
 async def test_ordering_comparisons_on_a_boolean_column_answer(gql: Any, world: Any) -> None:
     runs = (await gql("{ flow_run { id auto_scheduled } }"))["flow_run"]
     for op, keep in [("_gt", lambda v: v), ("_lte", lambda v: not v), ("_gte", lambda v: True)]:

@@ -71,7 +71,11 @@ class _Terms:
                     f"The list at `{here}` has {len(inner):,} values; lists are limited to "
                     f"{MAX_LIST:,}."
                 )
-            if key in _JSON_OPERATORS or key.startswith("_has_key"):
+            if key in ("_in", "_nin") and isinstance(inner, list):
+                # The list itself is bounded above; each value may be a jsonb document.
+                for index, item in enumerate(inner):
+                    check_json(item, f"{here}[{index}]")
+            elif key in _JSON_OPERATORS or key.startswith("_has_key"):
                 check_json(inner, here)
             elif key.startswith("_"):
                 self.walk(inner, here)
