@@ -59,15 +59,7 @@ async def task_hold(
 
     Locks the tags' limit rows for the rest of the transaction.
     """
-    names = _names(tags)
-    if not names:
-        return None
-    limits = await _locked_limits(conn, TaskTagLimit, TaskTagLimit.tag, tenant_id, names)
-    for name, limit in limits:
-        in_use = await _count(conn, _task_usage(conn), tenant_id, name, run_id)
-        if in_use >= limit:
-            return Hold("task", name, limit, in_use)
-    return None
+    return await _hold(conn, "task", tenant_id, tags, run_id)
 
 
 async def flow_hold(
@@ -77,14 +69,22 @@ async def flow_hold(
 
     Locks the labels' limit rows for the rest of the transaction.
     """
-    names = _names(labels)
+    return await _hold(conn, "flow", tenant_id, labels, run_id)
+
+
+async def _hold(
+    conn: dialect.Executor, kind: str, tenant_id: uuid.UUID | None, values: Any, run_id: uuid.UUID
+) -> Hold | None:
+    names = _names(values)
     if not names:
         return None
-    limits = await _locked_limits(conn, FlowLabelLimit, FlowLabelLimit.label, tenant_id, names)
-    for name, limit in limits:
-        in_use = await _count(conn, _flow_usage(conn), tenant_id, name, run_id)
+    model: Any = TaskTagLimit if kind == "task" else FlowLabelLimit
+    column = model.tag if kind == "task" else model.label
+    usage = _task_usage(conn) if kind == "task" else _flow_usage(conn)
+    for name, limit in await _locked_limits(conn, model, column, tenant_id, names):
+        in_use = await _count(conn, usage, tenant_id, name, run_id)
         if in_use >= limit:
-            return Hold("flow", name, limit, in_use)
+            return Hold(kind, name, limit, in_use)
     return None
 
 
