@@ -26,7 +26,7 @@ OUTAGE_SECONDS = 6.0
 def private_postgres() -> Iterator[PrivatePostgres]:
     bin_dir = postgres_bin()
     if bin_dir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb) installed")
+        pytest.fail("no PostgreSQL server binaries (initdb, pg_ctl) found: install the postgresql package")
     instance = PrivatePostgres(bin_dir)
     instance.start()
     try:

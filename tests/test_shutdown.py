@@ -47,11 +47,16 @@ async def test_sigterm_under_load(database_url: str, db: Database, tmp_path: Pat
     failed = [o for o in outcomes if not o.ok]
     # After SIGTERM the listening socket closes: new connections are refused, and idle
     # keep-alive connections are closed - a request the client sent on one at that
-    # instant was never read (HTTP's keep-alive race; clients retry it). No request the
-    # server had begun to serve is cut off or answered with an error: none of the
-    # failed ones was executed.
-    unread = "RemoteProtocolError: Server disconnected without sending a response."
-    assert all(o.error.startswith("ConnectError") or o.error == unread for o in failed), [
+    # instant was never read (HTTP's keep-alive race; clients retry it). The client sees
+    # that race as a disconnect or, when the request's bytes were still unread in the
+    # server's receive buffer as its socket closed, as a reset (the kernel answers RST).
+    # No request the server had begun to serve is cut off or answered with an error:
+    # none of the failed ones was executed.
+    unread = (
+        "RemoteProtocolError: Server disconnected without sending a response.",
+        "ReadError: [Errno 104] Connection reset by peer",
+    )
+    assert all(o.error.startswith("ConnectError") or o.error in unread for o in failed), [
         o.error for o in failed
     ]
     async with db.session() as session:
@@ -67,7 +72,7 @@ async def test_sigterm_under_load(database_url: str, db: Database, tmp_path: Pat
         "acknowledged_writes": len(acknowledged),
         "answered_after_sigterm": len(in_flight),
         "refused_connections": sum(o.error.startswith("ConnectError") for o in failed),
-        "unread_on_closed_keepalive": sum(o.error == unread for o in failed),
+        "unread_on_closed_keepalive": sum(o.error in unread for o in failed),
     }
     print("\nSHUTDOWN FIGURES " + json.dumps(figures))
     assert "Traceback" not in output, output
