@@ -28,7 +28,7 @@ from prefect_server.observability import logs, metrics
 from prefect_server.orchestration import tenants
 from prefect_server.settings import Settings, load_settings
 
-logger = logging.getLogger("prefect_server")
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -87,19 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=86400,
     )
 
-    async def graphql(request: Request) -> Response:
-        return await endpoint.handle(request)
-
-    async def api_console(request: Request) -> Response:
-        # A browser opening the server's address lands on the UI's dashboard.
-        if (
-            settings.ui.enabled
-            and request.url.path == "/"
-            and "text/html" in request.headers.get("accept", "")
-        ):
-            return RedirectResponse("/ui/", status_code=307)
-        return console.console_page(request)
-
+    app.state.graphql_endpoint = endpoint
     # Added last, so it runs before CORS and the router (see GraphQLLane).
     app.add_middleware(GraphQLLane, endpoint=endpoint)
     # Outermost: the request id reaches the lane's log lines and every response.
@@ -112,13 +100,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.ui.enabled:
         ui.install(app)
 
-    @app.get("/health", include_in_schema=False)
-    async def health() -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": prefect_server.__version__})
+    app.add_api_route("/health", health, methods=["GET"], include_in_schema=False)
 
     install_readiness_and_metrics(app, settings)
 
     return app
+
+
+# Route handlers are module-level functions that find their app's parts in
+# ``request.app.state``: FastAPI caches facts about every handler it has seen in a
+# module-level cache (4,096 entries), so a closure per app kept every app built in the
+# process - schema, plans and all - alive long after it was gone.
+
+
+async def graphql(request: Request) -> Response:
+    endpoint: GraphQLEndpoint = request.app.state.graphql_endpoint
+    return await endpoint.handle(request)
+
+
+async def api_console(request: Request) -> Response:
+    # A browser opening the server's address lands on the UI's dashboard.
+    settings: Settings = request.app.state.settings
+    if (
+        settings.ui.enabled
+        and request.url.path == "/"
+        and "text/html" in request.headers.get("accept", "")
+    ):
+        return RedirectResponse("/ui/", status_code=307)
+    return console.console_page(request)
+
+
+async def health() -> JSONResponse:
+    return JSONResponse({"status": "ok", "version": prefect_server.__version__})
 
 
 def worker_app() -> FastAPI:

@@ -195,3 +195,30 @@ async def test_errors_are_logged_by_whose_they_are(
     assert response.json()["errors"][0]["message"] == "disk on fire"
     (fault,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert fault.exc_info is not None and isinstance(fault.exc_info[1], RuntimeError)
+
+
+async def test_an_app_that_served_requests_is_freed_when_dropped(settings: Any) -> None:
+    # Strawberry's lookup caches and FastAPI's handler cache are process-wide: anything of
+    # an app they hold (a closure, the schema) kept every app ever built alive - 2 GB
+    # by the end of this suite, and a leak for anyone embedding servers.
+    import gc
+    import weakref
+
+    from prefect_server.app import create_app
+
+    refs = []
+    for _ in range(3):
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                assert (await c.post("/", json={"query": "{ hello }"})).status_code == 200
+                assert (await c.get("/health")).status_code == 200
+                assert (await c.get("/ready")).status_code == 200
+                assert (await c.get("/graphql/console.js")).status_code == 200
+                page = await c.get("/ui/", headers={"accept": "text/html"}, follow_redirects=True)
+                assert page.status_code in (200, 401)
+        refs.append((weakref.ref(app), weakref.ref(app.state.schema)))
+        del app, transport, c
+    gc.collect()
+    assert [(a(), s()) for a, s in refs] == [(None, None)] * 3

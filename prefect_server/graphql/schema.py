@@ -21,7 +21,7 @@ from prefect_server.graphql import actions, hasura, reference
 from prefect_server.graphql.hasura.filters import FilterError
 from prefect_server.orchestration.errors import APIError
 
-logger = logging.getLogger("prefect_server.graphql")
+logger = logging.getLogger(__name__)
 
 
 def merge_types(name: str, types: tuple[type, ...]) -> type:
@@ -54,6 +54,23 @@ class Schema(strawberry.Schema):
                 logger.info("Refused: %s", error.message)
             else:
                 logger.error(error, exc_info=original)
+
+    # Strawberry caches these two lookups with a class-level functools.lru_cache keyed by
+    # (schema, name): the cache keeps up to 128 schemas (some 50,000 objects each) alive
+    # after their apps are gone. A server builds one schema, but every embedded server
+    # and test app builds its own; a per-instance cache dies with its schema.
+    def get_type_by_name(self, name: str) -> Any:  # type: ignore[override]
+        cache = self.__dict__.setdefault("_types_by_name", {})
+        if name not in cache:
+            cache[name] = strawberry.Schema.get_type_by_name.__wrapped__(self, name)
+        return cache[name]
+
+    def get_directive_by_name(self, graphql_name: str) -> Any:  # type: ignore[override]
+        cache = self.__dict__.setdefault("_directives_by_name", {})
+        if graphql_name not in cache:
+            lookup = strawberry.Schema.get_directive_by_name.__wrapped__
+            cache[graphql_name] = lookup(self, graphql_name)
+        return cache[graphql_name]
 
 
 def build_schema(depth_limit: int = 7, *, checked_by_transport: bool = False) -> strawberry.Schema:

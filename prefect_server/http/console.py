@@ -50,16 +50,19 @@ def console_page(request: Request) -> Response:
 def install(app: FastAPI) -> None:
     """The console's script and style sheet, at ``/graphql/console.js`` and ``.css``."""
 
-    def serve(name: str) -> None:
-        async def asset(_request: Request) -> Response:
-            # The page asks for ?v=<version>: a new release is a new URL.
-            return Response(
-                _asset(name),
-                media_type=ASSET_TYPES[name],
-                headers={"Cache-Control": "public, max-age=86400"},
-            )
-
-        app.add_api_route(f"/graphql/{name}", asset, methods=["GET"], include_in_schema=False)
-
     for name in ASSET_TYPES:
-        serve(name)
+        app.add_api_route(
+            f"/graphql/{name}", _serve_asset, methods=["GET"], include_in_schema=False
+        )
+
+
+async def _serve_asset(request: Request) -> Response:
+    # One module-level handler for every app (a closure per app would stay in FastAPI's
+    # handler cache); the route's path names the asset. The page asks for
+    # ?v=<version>: a new release is a new URL.
+    name = request.url.path.rsplit("/", 1)[-1]
+    return Response(
+        _asset(name),
+        media_type=ASSET_TYPES[name],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

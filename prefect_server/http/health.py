@@ -89,34 +89,36 @@ def _authorized(request: Request, settings: Settings) -> bool:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    migrations = Migrations(settings.database_url)
-    state_counts = metrics.RunStateCounts(settings.metrics.state_counts_cache_seconds)
+    # Module-level handlers with their parts in app.state (see prefect_server/app.py:
+    # FastAPI's handler cache would keep a closure's app alive).
+    app.state.migrations = Migrations(settings.database_url)
+    app.add_api_route("/ready", ready, methods=["GET"], include_in_schema=False)
+    if settings.metrics.enabled:
+        app.state.state_counts = metrics.RunStateCounts(settings.metrics.state_counts_cache_seconds)
+        app.add_api_route("/metrics", prometheus, methods=["GET"], include_in_schema=False)
 
-    @app.get("/ready", include_in_schema=False)
-    async def ready(request: Request) -> JSONResponse:
-        ok, reason = await readiness(request.app.state.db, migrations)
+
+async def ready(request: Request) -> JSONResponse:
+    ok, reason = await readiness(request.app.state.db, request.app.state.migrations)
+    return JSONResponse(
+        {"status": "ready" if ok else "unavailable", "reason": reason},
+        status_code=200 if ok else 503,
+    )
+
+
+async def prometheus(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    state_counts: metrics.RunStateCounts = request.app.state.state_counts
+    if not _authorized(request, settings):
         return JSONResponse(
-            {"status": "ready" if ok else "unavailable", "reason": reason},
-            status_code=200 if ok else 503,
+            {"error": "a valid API key is required (Authorization: Bearer <key>)"},
+            status_code=401,
         )
-
-    if not settings.metrics.enabled:
-        return
-
-    @app.get("/metrics", include_in_schema=False)
-    async def prometheus(request: Request) -> Response:
-        if not _authorized(request, settings):
-            return JSONResponse(
-                {"error": "a valid API key is required (Authorization: Bearer <key>)"},
-                status_code=401,
-            )
-        try:
-            await asyncio.wait_for(
-                state_counts.refresh(request.app.state.db), READY_TIMEOUT_SECONDS
-            )
-        except Exception:
-            # The process's own metrics matter most while the database is away; the
-            # runs per state keep their last values.
-            pass
-        body = metrics.exposition(state_counts, settings.metrics.multiprocess_dir)
-        return Response(body, media_type=metrics.CONTENT_TYPE)
+    try:
+        await asyncio.wait_for(state_counts.refresh(request.app.state.db), READY_TIMEOUT_SECONDS)
+    except Exception:
+        # The process's own metrics matter most while the database is away; the
+        # runs per state keep their last values.
+        pass
+    body = metrics.exposition(state_counts, settings.metrics.multiprocess_dir)
+    return Response(body, media_type=metrics.CONTENT_TYPE)
