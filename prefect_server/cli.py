@@ -118,7 +118,7 @@ def start(
             traceback.print_exc()
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
-    for warning in unknown_variables(os.environ):
+    for warning in unknown_variables():
         typer.echo(f"Warning: {warning}", err=True)
     _serve(settings, workers, startup.banner(settings, prefect_server.__version__))
 
@@ -229,7 +229,7 @@ def config(
     width = max(len(name) for name, _, _ in rows)
     for name, value, source in rows:
         typer.echo(f"{name:<{width}}  {source:<11}  {value}")
-    for warning in unknown_variables(os.environ):
+    for warning in unknown_variables():
         typer.echo(f"Warning: {warning}", err=True)
 
 

@@ -2,7 +2,10 @@
 
 Environment variables follow Server 1's scheme: ``PREFECT_SERVER__<SECTION>__<KEY>``,
 for example ``PREFECT_SERVER__DATABASE__CONNECTION_URL`` or
-``PREFECT_SERVER__SERVICES__SCHEDULER__LOOP_SECONDS``.
+``PREFECT_SERVER__SERVICES__SCHEDULER__LOOP_SECONDS``. A field's metadata may carry
+``doc`` (one sentence for the settings table) and ``aliases`` (older variable names
+still read, after the canonical one). This is the only module that reads the
+environment.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -21,55 +25,99 @@ from typing import Any
 PREFIX = "PREFECT_SERVER"
 
 
+def _setting(default: Any, doc: str, *, aliases: tuple[str, ...] = ()) -> Any:
+    """A field with its documentation and the older variable names it also answers to."""
+    return field(default=default, metadata={"doc": doc, "aliases": aliases})
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     # Empty means "a SQLite file under home"; resolved by Settings.database_url.
-    connection_url: str = ""
-    migrate_on_start: bool = True
-    echo: bool = False
-    pool_size: int = 10
-    sqlite_busy_timeout_seconds: float = 30.0
+    connection_url: str = _setting(
+        "",
+        "Any SQLAlchemy URL; `postgresql://` and `sqlite:///` map to the async drivers. Empty: a SQLite file `prefect_server.db` in home.",
+    )
+    migrate_on_start: bool = _setting(
+        True,
+        "`prefect-server start` upgrades the schema first (`--no-upgrade` turns it off; replicas should).",
+    )
+    echo: bool = _setting(False, "Log every SQL statement (SQLAlchemy's `echo`), for debugging.")
+    pool_size: int = _setting(
+        10, "Connections in each process's pool, plus twice as many overflow connections."
+    )
+    sqlite_busy_timeout_seconds: float = _setting(
+        30.0, "How long a SQLite writer waits for the file's write lock before failing."
+    )
     # During a PostgreSQL outage requests fail within these bounds instead of hanging
     # (asyncpg waits 60 s for a connection and SQLAlchemy 30 s for a pooled one).
-    connect_timeout_seconds: float = 5.0
-    pool_timeout_seconds: float = 10.0
+    connect_timeout_seconds: float = _setting(
+        5.0,
+        "How long opening a connection may take; during a PostgreSQL outage requests fail after it instead of hanging.",
+    )
+    pool_timeout_seconds: float = _setting(
+        10.0, "How long a request waits for a pooled connection before failing."
+    )
 
 
 @dataclass(frozen=True)
 class SchedulerSettings:
-    enabled: bool = True
-    loop_seconds: float = 150.0
-    max_scheduled_runs_per_flow: int = 10
+    enabled: bool = _setting(
+        True, "Run the scheduler, which creates the runs of flows with an active schedule."
+    )
+    loop_seconds: float = _setting(150.0, "Seconds between scheduler passes.")
+    max_scheduled_runs_per_flow: int = _setting(
+        10, "How many future runs the scheduler keeps per scheduled flow."
+    )
 
 
 @dataclass(frozen=True)
 class LazarusSettings:
-    enabled: bool = True
-    loop_seconds: float = 600.0
-    heartbeat_timeout_seconds: float = 600.0
-    resurrection_attempt_limit: int = 3
+    enabled: bool = _setting(
+        True, "Run lazarus, which reschedules flow runs whose process stopped heartbeating."
+    )
+    loop_seconds: float = _setting(600.0, "Seconds between lazarus passes.")
+    heartbeat_timeout_seconds: float = _setting(
+        600.0, "A flow run without a heartbeat for this long is taken for dead."
+    )
+    resurrection_attempt_limit: int = _setting(
+        3, "After this many resurrections a flow run is failed instead of rescheduled."
+    )
 
 
 @dataclass(frozen=True)
 class ZombieKillerSettings:
-    enabled: bool = True
-    loop_seconds: float = 120.0
-    heartbeat_timeout_seconds: float = 600.0
+    enabled: bool = _setting(
+        True, "Run the zombie killer, which fails Running task runs that stopped heartbeating."
+    )
+    loop_seconds: float = _setting(120.0, "Seconds between zombie-killer passes.")
+    heartbeat_timeout_seconds: float = _setting(
+        600.0, "A Running task run without a heartbeat for this long is failed."
+    )
 
 
 @dataclass(frozen=True)
 class RetentionSettings:
-    enabled: bool = True
-    loop_seconds: float = 3600.0
+    enabled: bool = _setting(
+        True, "Run the retention service (it deletes nothing while both periods are 0)."
+    )
+    loop_seconds: float = _setting(3600.0, "Seconds between retention passes.")
     # 0 keeps forever, the default: Server 1 never deleted history and its users expect
     # theirs to stay until they choose a period.
-    flow_run_days: int = 0
-    log_days: int = 0
+    flow_run_days: int = _setting(
+        0,
+        "Delete flow runs that finished more than this many days ago, with their task runs, states, logs and artifacts; 0 keeps them.",
+    )
+    log_days: int = _setting(
+        0, "Delete logs older than this many days, also of runs that are kept; 0 keeps them."
+    )
 
 
 @dataclass(frozen=True)
 class ServicesSettings:
-    enabled: bool = True
+    enabled: bool = _setting(
+        True,
+        "Run the services (scheduler, lazarus, zombie killer, retention) in this process (`--no-services` turns them off).",
+    )
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     lazarus: LazarusSettings = field(default_factory=LazarusSettings)
     zombie_killer: ZombieKillerSettings = field(default_factory=ZombieKillerSettings)
@@ -78,71 +126,152 @@ class ServicesSettings:
 
 @dataclass(frozen=True)
 class HooksSettings:
-    timeout_seconds: float = 2.0
+    timeout_seconds: float = _setting(
+        2.0, "Timeout of one cloud-hook (notification) HTTP delivery."
+    )
     # Base URLs of the notification services; tests point them at a local receiver.
-    slack_base_url: str = ""
-    twilio_base_url: str = "https://api.twilio.com"
-    pagerduty_base_url: str = "https://events.pagerduty.com"
+    slack_base_url: str = _setting(
+        "",
+        "Replaces the scheme and host of Slack webhook URLs (a proxy); empty: the webhook's own.",
+    )
+    twilio_base_url: str = _setting(
+        "https://api.twilio.com", "Base URL of Twilio's API, for SMS hooks."
+    )
+    pagerduty_base_url: str = _setting(
+        "https://events.pagerduty.com", "Base URL of PagerDuty's Events API, for PagerDuty hooks."
+    )
 
 
 @dataclass(frozen=True)
 class UISettings:
     # The built-in web UI under /ui (prefect-server start --no-ui turns it off).
-    enabled: bool = True
+    enabled: bool = _setting(
+        True, "Serve the built-in web UI under `/ui/` (`--no-ui` turns it off)."
+    )
     # Public base URL of the UI, for links in notifications; empty means API_URL + "/ui".
-    url: str = ""
+    url: str = _setting(
+        "", "Public address of the built-in UI, for links in notifications; empty: API_URL + `/ui`."
+    )
     # How long a key login to the UI lasts (only when API keys are set).
-    session_hours: float = 24.0 * 7
+    session_hours: float = _setting(
+        24.0 * 7, "How long a key login to the UI lasts (only with API keys)."
+    )
 
 
 @dataclass(frozen=True)
 class MetricsSettings:
-    enabled: bool = True
+    enabled: bool = _setting(True, "Serve Prometheus metrics at `/metrics`.")
     # Serve /metrics without an API key even when keys are set (a scraper in the cluster).
-    public: bool = False
+    public: bool = _setting(
+        False,
+        "Serve `/metrics` without an API key even when keys are set (a scraper in the cluster).",
+    )
     # Runs per state are counted at most this often, however often Prometheus scrapes.
-    state_counts_cache_seconds: float = 5.0
+    state_counts_cache_seconds: float = _setting(
+        5.0, "Runs per state are counted at most this often, however often Prometheus scrapes."
+    )
     # Distinct operationName labels kept per process; later names count as "other".
-    max_operation_names: int = 100
+    max_operation_names: int = _setting(
+        100, "Distinct `operation` labels kept per process; later names count as `other`."
+    )
     # Where the worker processes of `start --workers N` share their metric files;
     # empty: a fresh temporary directory per start.
-    multiprocess_dir: str = ""
+    multiprocess_dir: str = _setting(
+        "",
+        "Where the workers of `start --workers N` share their metric files; empty: a fresh temporary directory per start.",
+    )
 
 
 @dataclass(frozen=True)
 class LoggingSettings:
     # "text" (human-readable) or "json" (one object per line, for log collectors).
-    format: str = "text"
+    format: str = _setting(
+        "text", "`text` (human-readable) or `json` (one object per line, for log collectors)."
+    )
+
+
+@dataclass(frozen=True)
+class ApiInfoSettings:
+    """What the ``api`` query reports; the original UI shows it in its side bar. The
+    aliases are the unprefixed variables Server 1 read for these values."""
+
+    version: str = _setting(
+        "",
+        "The server version the api query reports; empty: this package's version.",
+        aliases=("PREFECT_SERVER_VERSION",),
+    )
+    # Server 1 reported the Prefect Core it was built with; ours speaks 1.4.1's wire format.
+    core_version: str = _setting(
+        "1.4.1",
+        "The Prefect Core version the api query reports.",
+        aliases=("PREFECT_CORE_VERSION",),
+    )
+    release_timestamp: str = _setting(
+        "",
+        "The release timestamp the api query reports; empty: null.",
+        aliases=("RELEASE_TIMESTAMP",),
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 4200
-    home: str = "~/.prefect_server"
+    host: str = _setting(
+        "127.0.0.1", "Address the API and the UI listen on (`0.0.0.0`: every interface)."
+    )
+    port: int = _setting(4200, "Port the API and the UI listen on.")
+    home: str = _setting("~/.prefect_server", "Directory of the default SQLite database.")
     # Public URL of the API, used in links inside cloud-hook notifications.
-    api_url: str = "http://localhost:4200"
-    api_keys: tuple[str, ...] = ()
-    log_level: str = "INFO"
-    core_version_cutoff: str = "0.6.1"
-    queued_runs_returned_limit: int = 25
-    insert_many_batch_size: int = 200
-    artifacts_max_payload_bytes: int = 1_000_000
-    state_max_payload_bytes: int = 1_000_000
-    max_request_body_bytes: int = 5 * 1024 * 1024
-    query_depth_limit: int = 7
+    api_url: str = _setting(
+        "http://localhost:4200",
+        "Public address of the API, as people reach it; notification links are built from it.",
+    )
+    api_keys: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated API keys; when set, every request needs `Authorization: Bearer <key>` and the UI asks for a key.",
+    )
+    log_level: str = _setting(
+        "INFO", "Level of the server's log (`DEBUG` also shows the traceback of a start-up error)."
+    )
+    core_version_cutoff: str = _setting(
+        "0.6.1",
+        "Flows built with an older Prefect (their `__version__`) are refused at registration.",
+    )
+    queued_runs_returned_limit: int = _setting(
+        25, "At most this many flow runs are offered to an agent per poll (`get_runs_in_queue`)."
+    )
+    insert_many_batch_size: int = _setting(
+        200, "Rows per INSERT statement when a flow's tasks and edges are registered."
+    )
+    artifacts_max_payload_bytes: int = _setting(
+        1_000_000, "Largest artifact payload accepted, in bytes of JSON."
+    )
+    state_max_payload_bytes: int = _setting(
+        1_000_000, "Largest state accepted by a state write, in bytes of JSON."
+    )
+    max_request_body_bytes: int = _setting(
+        5 * 1024 * 1024, "Largest HTTP request body accepted; a larger one is answered 413."
+    )
+    query_depth_limit: int = _setting(
+        7, "Deepest nesting of selections a GraphQL document may have."
+    )
     # Run the client's hottest documents through execution plans (graphql/plans.py).
     # Off: every document goes through the general executor; answers are the same.
-    graphql_plans: bool = True
+    graphql_plans: bool = _setting(
+        True,
+        "Run the 1.4.1 client's hottest documents through execution plans (same answers, a third of the CPU); `false`: the general executor for all.",
+    )
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     services: ServicesSettings = field(default_factory=ServicesSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)
     ui: UISettings = field(default_factory=UISettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    api_info: ApiInfoSettings = field(default_factory=ApiInfoSettings)
     # On SIGTERM: how long requests in flight may take to finish (then the services'
     # passes and pending cloud hooks get a bounded moment of their own).
-    graceful_shutdown_seconds: float = 30.0
+    graceful_shutdown_seconds: float = _setting(
+        30.0, "On SIGTERM, how long requests in flight may take to finish."
+    )
 
     @property
     def ui_base_url(self) -> str:
@@ -177,6 +306,26 @@ class Settings:
         data["api_keys"] = ["********" for _ in self.api_keys]
         data["database"]["connection_url"] = mask_url(self.database_url)
         return data
+
+
+# Database.from_settings puts the settings in every session's ``info`` under this key.
+SESSION_KEY = "settings"
+
+
+def session_settings(session: Any) -> Settings:
+    """The settings a database session was opened with.
+
+    Domain functions deep inside a transaction (flow registration, cloud hooks fired
+    by a state write) read them here instead of through every caller's signature. A
+    session without them is a wiring mistake, never a reason to use the defaults.
+    """
+    settings = session.info.get(SESSION_KEY)
+    if not isinstance(settings, Settings):
+        raise RuntimeError(
+            "This database session carries no settings: open the database with "
+            "Database.from_settings()."
+        )
+    return settings
 
 
 def to_async_url(url: str) -> str:
@@ -232,19 +381,27 @@ def _load(cls: type, env: Mapping[str, str], prefix: str) -> Any:
         name = f"{prefix}__{f.name.upper()}"
         if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
             values[f.name] = _load(annotation, env, name)
-        elif name in env:
+            continue
+        given = next((n for n in (name, *f.metadata.get("aliases", ())) if n in env), None)
+        if given is not None:
             if isinstance(annotation, types.UnionType):
                 annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
             try:
-                values[f.name] = _convert(env[name], annotation, name)
+                values[f.name] = _convert(env[given], annotation, given)
             except ValueError as exc:
-                raise ValueError(f"Invalid setting {name}={env[name]!r}: {exc}") from exc
+                raise ValueError(f"Invalid setting {given}={env[given]!r}: {exc}") from exc
     return cls(**values)
 
 
-# Variables with our prefix that are not settings but are read on purpose: the test
-# suite's database and the version string the API reports (graphql/reference.py).
-NOT_SETTINGS = frozenset({"PREFECT_SERVER_TEST_DATABASE_URL", "PREFECT_SERVER_VERSION"})
+# A variable with our prefix that is not a setting but is read on purpose: the database
+# the test suite (and the pytest plugin's fixture) runs on.
+TEST_DATABASE_URL = "PREFECT_SERVER_TEST_DATABASE_URL"
+NOT_SETTINGS = frozenset({TEST_DATABASE_URL})
+
+
+def suite_database_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The database a test suite asks for in ``PREFECT_SERVER_TEST_DATABASE_URL``, if any."""
+    return (os.environ if env is None else env).get(TEST_DATABASE_URL) or None
 
 
 def _fields(cls: type, prefix: str) -> Iterator[tuple[str, Any, Any]]:
@@ -264,13 +421,21 @@ def setting_names() -> list[str]:
     return [name for name, _, _ in _fields(Settings, PREFIX)]
 
 
-def unknown_variables(env: Mapping[str, str]) -> list[str]:
+def _aliases() -> set[str]:
+    return {
+        alias for _, _, f in _fields(Settings, PREFIX) for alias in f.metadata.get("aliases", ())
+    }
+
+
+def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
     """One sentence per variable that looks like a setting but is none (a typo, or
     Server 1's single underscore), naming the closest setting."""
+    env = os.environ if env is None else env
     known = setting_names()
+    accepted = _aliases() | NOT_SETTINGS
     warnings = []
     for name in sorted(env):
-        if not name.startswith(PREFIX) or name in known or name in NOT_SETTINGS:
+        if not name.startswith(PREFIX) or name in known or name in accepted:
             continue
         # PREFECT_SERVER_PORT and PREFECT_SERVER__PORTT should both find __PORT; the
         # shared prefix is left out of the comparison, or everything looks close.
@@ -291,7 +456,7 @@ def describe(env: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]
     env = os.environ if env is None else env
     settings = load_settings(env)
     rows = []
-    for name, _, _ in _fields(Settings, PREFIX):
+    for name, _, f in _fields(Settings, PREFIX):
         path = name[len(PREFIX) + 2 :].lower().split("__")
         value: Any = settings
         for part in path:
@@ -306,7 +471,8 @@ def describe(env: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]
             shown = ",".join(value)
         else:
             shown = str(value)
-        rows.append((name, shown, "environment" if name in env else "default"))
+        given = any(n in env for n in (name, *f.metadata.get("aliases", ())))
+        rows.append((name, shown, "environment" if given else "default"))
     return rows
 
 
@@ -329,6 +495,16 @@ def _validate(settings: Settings) -> None:
         raise ValueError(
             f"Invalid setting {PREFIX}__LOGGING__FORMAT={settings.logging.format!r}: "
             "expected text or json"
+        )
+    if settings.insert_many_batch_size < 1:
+        raise ValueError(
+            f"Invalid setting {PREFIX}__INSERT_MANY_BATCH_SIZE={settings.insert_many_batch_size}: "
+            "expected at least 1"
+        )
+    if not re.fullmatch(r"\d+(\.\d+)*", settings.core_version_cutoff):
+        raise ValueError(
+            f"Invalid setting {PREFIX}__CORE_VERSION_CUTOFF={settings.core_version_cutoff!r}: "
+            "expected a version such as 0.6.1"
         )
     services = settings.services
     for name, service in (

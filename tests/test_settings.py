@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 from prefect_server.cli import app as cli_app
 from prefect_server.settings import (
     RetentionSettings,
+    describe,
     load_settings,
     mask_url,
     setting_names,
+    suite_database_url,
     to_async_url,
     unknown_variables,
 )
@@ -116,6 +118,8 @@ def test_urls_map_to_async_drivers(given: str, expected: str) -> None:
         ("SERVICES__RETENTION__FLOW_RUN_DAYS", "-1", "expected a number of days, or 0"),
         ("SERVICES__RETENTION__LOG_DAYS", "-7", "RETENTION__LOG_DAYS=-7"),
         ("SERVICES__RETENTION__LOG_DAYS", "2 weeks", "PREFECT_SERVER__SERVICES__RETENTION__LOG"),
+        ("INSERT_MANY_BATCH_SIZE", "0", "INSERT_MANY_BATCH_SIZE=0: expected at least 1"),
+        ("CORE_VERSION_CUTOFF", "latest", "CORE_VERSION_CUTOFF='latest': expected a version"),
     ],
 )
 def test_bad_values_give_a_clear_error(name: str, value: str, fragment: str) -> None:
@@ -227,3 +231,31 @@ def test_config_command_warns_about_an_unknown_variable() -> None:
     assert result.exit_code == 0
     assert "Warning: PREFECT_SERVER__PORTT" in result.stderr
     assert "did you mean PREFECT_SERVER__PORT?" in result.stderr
+
+
+def test_api_info_reads_server_1_variable_names_after_its_own() -> None:
+    old_names = {
+        "PREFECT_SERVER_VERSION": "2022.09.23",
+        "PREFECT_CORE_VERSION": "1.3.0",
+        "RELEASE_TIMESTAMP": "2022-09-23",
+    }
+    reported = load_settings(env=old_names).api_info
+    assert (reported.version, reported.core_version, reported.release_timestamp) == (
+        "2022.09.23",
+        "1.3.0",
+        "2022-09-23",
+    )
+    both = load_settings(env={**old_names, f"{P}API_INFO__CORE_VERSION": "1.4.1"})
+    assert both.api_info.core_version == "1.4.1"
+    # Server 1's names are read, so they are not reported as unknown.
+    assert unknown_variables(old_names) == []
+    rows = {name: source for name, _, source in describe(old_names)}
+    assert rows[f"{P}API_INFO__VERSION"] == "environment"
+    assert rows[f"{P}API_INFO__CORE_VERSION"] == "environment"
+
+
+def test_the_suite_database_is_read_from_its_own_variable() -> None:
+    assert suite_database_url({"PREFECT_SERVER_TEST_DATABASE_URL": "sqlite:///x.db"}) == (
+        "sqlite:///x.db"
+    )
+    assert suite_database_url({"PREFECT_SERVER_TEST_DATABASE_URL": ""}) is None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import strawberry
+from strawberry.types import Info
 
 import prefect_server
+from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON
 from prefect_server.orchestration import state_types
 
@@ -26,11 +26,6 @@ class ReferenceData:
     state_info: JSON
 
 
-def _core_version() -> str:
-    # Server 1 reported the Prefect Core it was built with; ours speaks 1.4.1's wire format.
-    return os.environ.get("PREFECT_CORE_VERSION", "1.4.1")
-
-
 @strawberry.type
 class Query:
     @strawberry.field
@@ -38,13 +33,14 @@ class Query:
         return "👋"
 
     @strawberry.field
-    def api(self) -> ApiInfo | None:
+    def api(self, info: Info[Context, None]) -> ApiInfo | None:
+        reported = info.context.settings.api_info
         return ApiInfo(
             backend="SERVER",
             mode="normal",
-            version=os.environ.get("PREFECT_SERVER_VERSION", prefect_server.__version__),
-            core_version=_core_version(),
-            release_timestamp=os.environ.get("RELEASE_TIMESTAMP"),
+            version=reported.version or prefect_server.__version__,
+            core_version=reported.core_version,
+            release_timestamp=reported.release_timestamp or None,
         )
 
     @strawberry.field

@@ -22,7 +22,7 @@ from prefect_server.orchestration import hook_delivery
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import STATE_TYPES
-from prefect_server.settings import HooksSettings, Settings
+from prefect_server.settings import Settings, session_settings
 
 HOOK_TYPES = ("WEBHOOK", "SLACK_WEBHOOK", "TWILIO", "PAGERDUTY", "PREFECT_MESSAGE")
 ALL_STATES = frozenset(name.upper() for name in STATE_TYPES)
@@ -149,6 +149,7 @@ async def flow_run_state_changed(
     matching = [h for h in hooks if name in (h.states or ())]
     if not matching:
         return
+    settings = session_settings(session)
     hook_event = await build_event(session, flow_run_id, state, version, is_test=False)
     for hook in matching:
         if hook.type == "PREFECT_MESSAGE":
@@ -159,8 +160,8 @@ async def flow_run_state_changed(
                 hook.type,
                 hook.config or {},
                 hook_event,
-                _hooks_settings(session),
-                _run_link(session, None),
+                settings.hooks,
+                settings.run_page_link,
             )
 
 
@@ -170,7 +171,7 @@ async def test_cloud_hook(
     *,
     flow_run_id: uuid.UUID | str | None = None,
     state_type: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> None:
     """Send a test event to one hook now; raises whatever the sending raised."""
     if not hook_id:
@@ -196,9 +197,8 @@ async def test_cloud_hook(
     if hook.type == "PREFECT_MESSAGE":
         await _insert_message(session, hook.tenant_id, hook_event)
         return
-    hooks_settings = settings.hooks if settings else _hooks_settings(session)
     await hook_delivery.send(
-        hook.type, hook.config or {}, hook_event, hooks_settings, _run_link(session, settings)
+        hook.type, hook.config or {}, hook_event, settings.hooks, settings.run_page_link
     )
 
 
@@ -302,13 +302,3 @@ async def _insert_message(
             content={"event": hook_event, "type": "CLOUD_HOOK"},
         )
     )
-
-
-def _hooks_settings(session: AsyncSession) -> HooksSettings:
-    settings = session.info.get("settings")
-    return settings.hooks if isinstance(settings, Settings) else HooksSettings()
-
-
-def _run_link(session: AsyncSession, settings: Settings | None) -> str:
-    settings = settings or session.info.get("settings")
-    return (settings if isinstance(settings, Settings) else Settings()).run_page_link

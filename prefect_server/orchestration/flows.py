@@ -25,10 +25,8 @@ from prefect_server.orchestration.serialization import (
     task_row,
     version_tuple,
 )
+from prefect_server.settings import session_settings
 
-CORE_VERSION_CUTOFF = "0.6.1"
-# Server 1's insert_many_batch_size: keeps each statement's bind parameters bounded.
-BATCH_SIZE = 200
 UNKNOWN_EDGE_TASK = (
     "Edges could not be registered - some edges reference tasks that do not exist within this flow."
 )
@@ -43,14 +41,14 @@ def _new_group_settings(idempotency_key: str | None) -> dict[str, Any]:
     }
 
 
-def _check_core_version(serialized_flow: dict[str, Any]) -> None:
+def _check_core_version(serialized_flow: dict[str, Any], cutoff: str) -> None:
     version = serialized_flow.get("__version__")
     if not version:
         return
     built = version_tuple(str(version))
-    if built and built < version_tuple(CORE_VERSION_CUTOFF):
+    if built and built < version_tuple(cutoff):
         raise ValidationFailed(
-            f"Prefect backends require new flows to be built with Prefect {CORE_VERSION_CUTOFF}+, "
+            f"Prefect backends require new flows to be built with Prefect {cutoff}+, "
             f"but this flow was built with Prefect {version}."
         )
 
@@ -73,7 +71,7 @@ async def create_flow(
     """
     if not isinstance(serialized_flow, dict):
         raise ValidationFailed("Invalid flow: serialized_flow must be an object.")
-    _check_core_version(serialized_flow)
+    _check_core_version(serialized_flow, session_settings(session).core_version_cutoff)
     name = serialized_flow.get("name")
     if not isinstance(name, str) or not name:
         raise ValidationFailed("Invalid flow: a name is required.")
@@ -204,8 +202,7 @@ async def _insert_tasks(
     rows = [
         {**{k: v for k, v in row.items() if k != "description"}, "id": uuid.uuid4()} for row in rows
     ]
-    for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start : start + BATCH_SIZE]
+    for batch in _batches(session, rows):
         now = utcnow()
         stmt = (
             dialect.insert(session, Task)
@@ -254,9 +251,9 @@ async def _insert_edges(
                 "mapped": mapped,
             }
         )
-    for start in range(0, len(rows), BATCH_SIZE):
+    for chunk in _batches(session, rows):
         now = utcnow()
-        batch = [{**r, "created": now, "updated": now} for r in rows[start : start + BATCH_SIZE]]
+        batch = [{**r, "created": now, "updated": now} for r in chunk]
         stmt = (
             dialect.insert(session, Edge)
             .values(batch)
@@ -272,6 +269,12 @@ async def _insert_edges(
         await session.execute(
             update(Task).where(Task.id.in_(mapped_ids)).values(mapped=True, updated=utcnow())
         )
+
+
+def _batches(session: AsyncSession, items: list[Any]) -> list[list[Any]]:
+    # insert_many_batch_size (Server 1's name) bounds each statement's bind parameters.
+    size = session_settings(session).insert_many_batch_size
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 async def register_tasks(session: AsyncSession, flow_id: Any, serialized_tasks: list[Any]) -> bool:

@@ -6,15 +6,15 @@ over ``PREFECT_SERVER_TEST_DATABASE_URL`` when that is set.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
+from prefect_server.settings import suite_database_url
 from prefect_server.testing import EmbeddedServer, running_server
 
 
 @pytest.fixture
 def prefect_server() -> Iterator[EmbeddedServer]:
-    with running_server(os.environ.get("PREFECT_SERVER_TEST_DATABASE_URL") or None) as server:
+    with running_server(suite_database_url()) as server:
         yield server
