@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from prefect_server.settings import Settings
 
-logger = logging.getLogger("prefect_server")
+logger = logging.getLogger(__name__)
 
 # What is left of Kubernetes' grace period after the requests: the manifests give
 # terminationGracePeriodSeconds = graceful_shutdown_seconds + 15.

@@ -51,3 +51,27 @@ def test_without_a_request_lines_stay_plain() -> None:
         "logger",
         "message",
     }
+
+
+def test_every_logger_of_ours_is_named_after_its_module() -> None:
+    # One prefix, prefect_server.<module>, so one logging rule reaches every line of ours.
+    import ast
+    from pathlib import Path
+
+    import prefect_server
+
+    package = Path(prefect_server.__file__).parent
+    named = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "getLogger"
+                and node.args
+            ):
+                named.append((path.relative_to(package).as_posix(), ast.unparse(node.args[0])))
+    others = {arg for _, arg in named} - {"__name__"}
+    # The one exception quiets a library's logger, not one of ours.
+    assert others == {"'apscheduler'"}, named
+    assert len(named) > 10

@@ -78,7 +78,7 @@ async def test_a_failing_pass_is_logged_and_the_loop_goes_on(
         raise RuntimeError("boom")
 
     lock = asyncio.Lock()
-    with caplog.at_level(logging.ERROR, logger="prefect-server.services"):
+    with caplog.at_level(logging.ERROR, logger="prefect_server.services.loop"):
         await loop.tick(db, settings, "broken", broken, lock)
         await loop.tick(db, settings, "broken", broken, lock)
     assert len(calls) == 2

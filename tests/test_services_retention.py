@@ -137,7 +137,7 @@ async def test_an_old_finished_run_goes_with_everything_under_it(
     kept_rows = await _rows_under(db, kept, kept_task_runs)
     assert kept_rows == await _rows_under(db, old, old_task_runs) == (3, 2, 6, 2, 4)
 
-    with caplog.at_level(logging.INFO, logger="prefect-server.Retention"):
+    with caplog.at_level(logging.INFO, logger="prefect_server.services.retention"):
         assert await retention.run_once(db, _keep(settings, flow_run_days=30)) == 1
 
     assert await _flow_run_ids(db) == {kept}
@@ -215,7 +215,7 @@ async def test_both_periods_in_one_pass(
     await _write_logs(db, live, 0, count=1)
 
     # The old run's logs go with it and are not counted; the live run's old logs are.
-    with caplog.at_level(logging.INFO, logger="prefect-server.Retention"):
+    with caplog.at_level(logging.INFO, logger="prefect_server.services.retention"):
         assert await retention.run_once(db, _keep(settings, flow_run_days=90, log_days=30)) == 4
 
     assert await _flow_run_ids(db) == {live}

@@ -241,7 +241,7 @@ async def test_scheduler_pass_pages_through_active_flows(
     inactive = await make_flow(db, flow_schedule=HOURLY, active=False)
     archived = await make_flow(db, flow_schedule=HOURLY, archived=True)
 
-    with caplog.at_level(logging.INFO, logger="prefect-server.Scheduler"):
+    with caplog.at_level(logging.INFO, logger="prefect_server.services.scheduler"):
         assert await scheduler.run_once(db, settings) == 50
     assert "Scheduled 50 flow runs." in caplog.messages
     for flow_id in active:

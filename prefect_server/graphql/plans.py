@@ -54,7 +54,7 @@ from graphql import (
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.shapes import Literal, shape_of
 
-logger = logging.getLogger("prefect_server.graphql")
+logger = logging.getLogger(__name__)
 
 # A hot handler: the coerced ``input`` in, the payload object out, or None to decline.
 Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]

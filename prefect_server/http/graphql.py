@@ -27,7 +27,7 @@ from prefect_server.graphql.plans import Plans
 from prefect_server.observability import context as log_context
 from prefect_server.observability.metrics import RequestMetrics
 
-logger = logging.getLogger("prefect_server.graphql")
+logger = logging.getLogger(__name__)
 
 
 class BadRequest(Exception):

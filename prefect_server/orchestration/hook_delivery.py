@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from prefect_server.observability import metrics
 from prefect_server.settings import HooksSettings
 
-logger = logging.getLogger("prefect_server.cloud_hooks")
+logger = logging.getLogger(__name__)
 
 _PENDING = "prefect_server.pending_hooks"
 # Background sends, referenced until done so the loop does not drop them.

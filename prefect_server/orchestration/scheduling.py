@@ -51,7 +51,7 @@ from prefect_server.orchestration.task_runs import (
 )
 from prefect_server.schedules import Event, next_events
 
-logger = logging.getLogger("prefect-server.Scheduler")
+logger = logging.getLogger(__name__)
 
 # Rows per INSERT: ~25 columns each stays far below PostgreSQL's 32,767 bind parameters.
 INSERT_CHUNK = 500

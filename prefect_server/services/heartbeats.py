@@ -18,7 +18,7 @@ from prefect_server.database.models import FlowGroup
 from prefect_server.orchestration import logs
 from prefect_server.orchestration.states import utcnow
 
-logger = logging.getLogger("prefect-server.services")
+logger = logging.getLogger(__name__)
 
 # Runs handled per transaction: commits (a WAL flush each on PostgreSQL) are shared by
 # this many runs, while the row locks taken for a chunk are held only briefly.

@@ -32,7 +32,7 @@ from prefect_server.services.heartbeats import (
 )
 from prefect_server.settings import Settings
 
-logger = logging.getLogger("prefect-server.Lazarus")
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 # Queued: a flow-run process waiting for a flow-label slot retries (and so heartbeats)

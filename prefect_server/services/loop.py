@@ -29,7 +29,7 @@ RunOnce = Callable[[Database, Settings], Awaitable[int]]
 # replica, so the replicas try the lock together and one pass runs per tick.
 TICK_ORIGIN = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
-logger = logging.getLogger("prefect-server.services")
+logger = logging.getLogger(__name__)
 
 # Passes running now, so that shutdown can let them finish (APScheduler's shutdown would
 # cancel them mid-pass).

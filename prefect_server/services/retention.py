@@ -18,7 +18,7 @@ from prefect_server.database.engine import Database
 from prefect_server.orchestration import retention
 from prefect_server.settings import RetentionSettings, Settings
 
-logger = logging.getLogger("prefect-server.Retention")
+logger = logging.getLogger(__name__)
 
 # Each flow run takes its task runs, states, logs and artifacts with it (a mapped run
 # can have thousands), so a flow-run batch is far smaller than a log batch.

@@ -13,7 +13,7 @@ from prefect_server.database.models import Flow
 from prefect_server.orchestration import scheduling
 from prefect_server.settings import Settings
 
-logger = logging.getLogger("prefect-server.Scheduler")
+logger = logging.getLogger(__name__)
 
 # Flows per page: one transaction and a few multi-row statements each.
 PAGE_SIZE = 500

@@ -32,7 +32,7 @@ from prefect_server.services.heartbeats import (
 )
 from prefect_server.settings import Settings
 
-logger = logging.getLogger("prefect-server.ZombieKiller")
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 TASK_RUN_LOG = "prefect-server.ZombieKiller.TaskRun"

@@ -18,7 +18,7 @@ from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID, DateTime
 from prefect_server.orchestration import runs, task_runs
 
-logger = logging.getLogger("prefect_server.graphql.runs")
+logger = logging.getLogger(__name__)
 
 
 @strawberry.input(name="create_flow_run_input")
