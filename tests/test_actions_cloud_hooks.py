@@ -6,7 +6,6 @@ base URLs are pointed at it through the hooks settings.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import threading
@@ -21,7 +20,7 @@ from sqlalchemy import select
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import CloudHook, Flow, FlowRun, Message, Tenant
-from prefect_server.orchestration import cloud_hooks
+from prefect_server.orchestration import cloud_hooks, hook_delivery
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.settings import Settings
 
@@ -60,11 +59,10 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        for _ in range(int(timeout / 0.02)):
-            if len(self.requests) >= count:
-                break
-            await asyncio.sleep(0.02)
+    async def delivered(self, timeout: float = 10.0) -> list[Received]:
+        """Everything sent, once every delivery under way has finished: what is not here
+        then was never sent."""
+        assert await hook_delivery.drain(timeout) == 0
         return self.requests
 
 
@@ -183,8 +181,7 @@ async def test_webhook_fires_after_commit_for_matching_states(
     # Cancelling is a child of Running but hooks match exact names only.
     await factories.set_flow_run_state(db, run_id, {"type": "Cancelling"})
     await factories.set_flow_run_state(db, run_id, {"type": "Running", "message": "go"})
-    requests = await receiver.wait_for(1)
-    await asyncio.sleep(0.2)
+    requests = await receiver.delivered()
     assert [r.path for r in requests] == ["/hook"]
     event = requests[0].json()["event"]
     assert requests[0].headers["x-prefect-event-id"] == event["id"]
@@ -216,8 +213,7 @@ async def test_no_hook_is_sent_when_the_write_rolls_back(
             await flow_run_states.set_flow_run_state(session, run_id, {"type": "Running"})
             raise RuntimeError("abort")
     await factories.set_flow_run_state(db, run_id, {"type": "Success"})
-    await asyncio.sleep(0.3)
-    assert receiver.requests == []
+    assert await receiver.delivered() == []
 
 
 async def test_failing_receiver_never_fails_the_state_write(
@@ -230,7 +226,7 @@ async def test_failing_receiver_never_fails_the_state_write(
         )
     run_id = await factories.create_flow_run(db, flow_id)
     await factories.set_flow_run_state(db, run_id, {"type": "Failed"})
-    assert [r.path for r in await receiver.wait_for(1)] == ["/fail"]
+    assert [r.path for r in await receiver.delivered()] == ["/fail"]
 
 
 async def test_prefect_message_hook_writes_a_message(db: Database, chain: Any) -> None:
@@ -277,7 +273,7 @@ async def test_slack_twilio_and_pagerduty_payloads(
     )
     run_id = await factories.create_flow_run(db, flow_id, flow_run_name="doomed")
     await factories.set_flow_run_state(db, run_id, {"type": "Failed", "message": "it broke"})
-    requests = await receiver.wait_for(4)
+    requests = await receiver.delivered()
     by_path: dict[str, list[Received]] = {}
     for r in requests:
         by_path.setdefault(r.path, []).append(r)

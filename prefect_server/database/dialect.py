@@ -1,48 +1,38 @@
-"""Every difference between PostgreSQL and SQLite lives here.
+"""The one object that knows which database we are talking to.
 
-Everything else in the project is written once for both databases and asks this
-module for the few constructs that differ: upserts, row locks and JSON operators.
+Everything else in the project is written once for both databases and asks its
+``Dialect`` for the few constructs that differ: engine set-up, the write discipline,
+upserts, row and advisory locks, text and JSON operators, aggregates. A ``Database``
+chooses its dialect once, when it is opened; code that holds only a session or a
+connection reaches the same object with ``dialect_of``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+import abc
+import asyncio
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    String,
-    and_,
-    case,
-    cast,
-    exists,
-    false,
-    func,
-    literal,
-    not_,
-    or_,
-    select,
-    true,
-    tuple_,
-    type_coerce,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import ColumnElement, Select, String, and_, false, or_, true, type_coerce
+from sqlalchemy.engine import Dialect as SADialect
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 # What domain functions take: an ORM session, or a Core connection where no ORM is
 # needed (the task-run hot path, Database.core_transaction).
 Executor = AsyncSession | AsyncConnection
 
+_Select = TypeVar("_Select", bound=Select)  # type: ignore[type-arg]
+_Built = TypeVar("_Built")
 
-def dialect_name(session: Executor) -> str:
-    if isinstance(session, AsyncConnection):
-        return session.dialect.name
-    return session.get_bind().dialect.name
+# Where an engine's SQLAlchemy dialect carries ours: an attribute read is the cheapest
+# way from a session or connection to its Dialect on the hot paths.
+_ATTRIBUTE = "prefect_server_dialect"
+
+# The escape character of Hasura's LIKE patterns, on both databases.
+LIKE_ESCAPE = "\\"
 
 
 async def connection(session: Executor) -> AsyncConnection:
@@ -52,346 +42,167 @@ async def connection(session: Executor) -> AsyncConnection:
     return await session.connection()
 
 
-def insert(session: Executor, table: Any) -> Any:
-    """An INSERT that supports ``on_conflict_do_nothing``/``on_conflict_do_update``."""
-    if dialect_name(session) == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+def backend_name(url: str) -> str:
+    """Which database a URL names (``postgresql``, ``sqlite``…), driver aside."""
+    return make_url(url).get_backend_name()
 
 
-_Select = TypeVar("_Select", bound=Select)  # type: ignore[type-arg]
+def for_url(url: str) -> Dialect:
+    """A new Dialect for the database ``url`` names."""
+    return _for_backend(backend_name(url))
 
 
-def for_update(session: Executor, stmt: _Select) -> _Select:
-    """Lock the selected rows until commit.
+def _for_backend(name: str) -> Dialect:
+    from prefect_server.database.dialects import postgres, sqlite
 
-    SQLite has no row locks: there the write transaction itself is the lock, since
-    the Database serialises writers (see Database.transaction).
-    """
-    if dialect_name(session) == "postgresql":
-        return stmt.with_for_update()
-    return stmt
+    for cls in (postgres.PostgresDialect, sqlite.SqliteDialect):
+        if cls.name == name:
+            return cls()
+    raise ValueError(f"Databases of kind {name!r} are not supported (PostgreSQL or SQLite).")
 
 
-@asynccontextmanager
-async def advisory_lock(connection: AsyncConnection, key: int) -> AsyncIterator[bool]:
-    """Try to hold a database-wide lock named by ``key`` for the block; yield whether we got it.
-
-    PostgreSQL: a session advisory lock on ``connection``, so several server processes
-    on one database agree on who runs a job; it is released when the block ends or when
-    the connection dies with its process. SQLite: always granted, since one SQLite file
-    is served by one process.
-    """
-    if connection.dialect.name != "postgresql":
-        yield True
-        return
-    acquired = bool(await connection.scalar(select(func.pg_try_advisory_lock(key))))
-    # A session lock outlives the implicit transaction; ending it keeps the connection
-    # from sitting idle in a transaction (holding a snapshot) for the whole pass.
-    await connection.commit()
+def dialect_of(executor: Executor | AsyncEngine) -> Dialect:
+    """The Dialect of the engine behind ``executor``."""
+    if isinstance(executor, AsyncSession):
+        sa_dialect = executor.get_bind().dialect
+    else:
+        sa_dialect = executor.dialect
     try:
-        yield acquired
-    finally:
-        if acquired:
-            await connection.scalar(select(func.pg_advisory_unlock(key)))
-            await connection.commit()
+        return getattr(sa_dialect, _ATTRIBUTE)  # type: ignore[no-any-return]
+    except AttributeError:
+        # An engine made outside Database (migrations, tests): adopt one once.
+        return _for_backend(sa_dialect.name).attach(sa_dialect)
 
 
-async def transaction_lock(connection: AsyncConnection, key: int) -> None:
-    """Wait until the current transaction holds a database-wide lock named by ``key``.
+class Dialect(abc.ABC):
+    """What differs between PostgreSQL and SQLite; one instance per Database.
 
-    PostgreSQL: a transaction advisory lock, released at commit or rollback (so
-    replicas starting together run the migrations one after the other). SQLite:
-    nothing to do, one SQLite file is served by one process.
+    The instance also keeps the statements that hot paths build once and reuse
+    (``statements``): they are compiled for one database, so they belong to it.
     """
-    if connection.dialect.name == "postgresql":
-        await connection.execute(select(func.pg_advisory_xact_lock(key)))
 
+    name: ClassVar[str]
+    # SQLite: one writer at a time in this process (see Database.transaction).
+    serialises_writers: ClassVar[bool] = False
+    # Execution options of a write transaction's connection.
+    write_options: ClassVar[Mapping[str, Any]] = {}
 
-def json_flag_is_false(session: AsyncSession, column: Any, key: str) -> ColumnElement[bool]:
-    """``column`` (a JSON object) holds ``key: false`` — the boolean, not a string or null.
+    def __init__(self) -> None:
+        self._statements: dict[Callable[[Any], Any], Any] = {}
 
-    Server 1 asked Hasura for ``settings _contains {key: false}``, i.e. jsonb ``@>``.
-    """
-    if dialect_name(session) == "postgresql":
-        return column.op("@>")(literal({key: False}, postgresql.JSONB))  # type: ignore[no-any-return]
-    return func.json_type(column, f'$."{key}"') == "false"
+    def attach(self, sa_dialect: SADialect) -> Dialect:
+        setattr(sa_dialect, _ATTRIBUTE, self)
+        return self
 
+    def statements(self, build: Callable[[Dialect], _Built]) -> _Built:
+        """``build(self)``, built on the first call and kept for this database."""
+        try:
+            return self._statements[build]  # type: ignore[no-any-return]
+        except KeyError:
+            built = self._statements[build] = build(self)
+            return built
 
-# --- Operators of the generated GraphQL layer (Hasura's text and jsonb comparisons) ---
-#
-# PostgreSQL has them natively; on SQLite they are composed from json_each/json_type
-# and two deterministic functions registered on every connection, so both databases
-# answer the same question the same way. Values are always bound, never spliced.
+    def write_lock(self) -> asyncio.Lock | None:
+        return asyncio.Lock() if self.serialises_writers else None
 
-LIKE_ESCAPE = "\\"
+    # --- the engine ---
 
+    @abc.abstractmethod
+    def create_engine(
+        self,
+        url: str,
+        *,
+        echo: bool,
+        json_serializer: Callable[[Any], str],
+        pool_size: int,
+        busy_timeout: float,
+        connect_timeout: float,
+        pool_timeout: float,
+    ) -> AsyncEngine:
+        """The engine for ``url``, configured for this database and attached to self."""
 
-def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """Called on every new SQLite connection (see engine.py)."""
-    dbapi_connection.create_function("pg_lower", 1, _pg_lower, deterministic=True)
-    dbapi_connection.create_function("pg_similar", 2, _pg_similar, deterministic=True)
+    def prepare(self, url: str) -> None:  # noqa: B027 - nothing to do for most databases
+        """Whatever must exist before the first connection to ``url``."""
 
+    @abc.abstractmethod
+    def advisory_lock(self, engine: AsyncEngine, key: int) -> AbstractAsyncContextManager[bool]:
+        """Try to hold a database-wide lock named by ``key`` for the block; yield whether
+        we got it."""
 
-def _pg_lower(value: Any) -> Any:
-    # SQLite's lower() folds ASCII only; PostgreSQL's ILIKE folds every letter.
-    return value.lower() if isinstance(value, str) else value
+    @abc.abstractmethod
+    async def transaction_lock(self, connection: AsyncConnection, key: int) -> None:
+        """Wait until the current transaction holds a database-wide lock named by ``key``."""
 
+    # --- statements ---
 
-def _pg_similar(value: Any, pattern: Any) -> Any:
-    if value is None or pattern is None:
-        return None
-    return 1 if similar_to_regex(str(pattern)).fullmatch(str(value)) else 0
+    @abc.abstractmethod
+    def insert(self, table: Any) -> Any:
+        """An INSERT that supports ``on_conflict_do_nothing``/``on_conflict_do_update``."""
 
+    @abc.abstractmethod
+    def for_update(self, stmt: _Select) -> _Select:
+        """Lock the selected rows until commit."""
 
-@functools.lru_cache(maxsize=256)
-def similar_to_regex(pattern: str) -> re.Pattern[str]:
-    """PostgreSQL's SIMILAR TO pattern as a Python regular expression."""
-    out: list[str] = []
-    chars = iter(pattern)
-    in_class = False
-    for char in chars:
-        if char == "\\":
-            out.append(re.escape(next(chars, "\\")))
-        elif in_class:
-            out.append(char)
-            in_class = char != "]"
-        elif char == "[":
-            out.append(char)
-            in_class = True
-        elif char == "%":
-            out.append(".*")
-        elif char == "_":
-            out.append(".")
-        elif char in "|*+?{}(),0123456789":
-            out.append(char)
-        else:
-            out.append(re.escape(char))
-    return re.compile("".join(out), re.DOTALL)
+    @abc.abstractmethod
+    def insert_then_update(self, insert_stmt: Any, update_stmt: Any) -> list[Any]:
+        """An INSERT and an UPDATE of another table, as few statements as the database
+        allows. The insert must give every column a value (no Python-side defaults)."""
 
+    # --- text and JSON operators (Hasura's comparisons) ---
 
-def text_like(
-    dialect: str, column: Any, pattern: str, *, insensitive: bool = False
-) -> ColumnElement[bool]:
-    """``column LIKE pattern`` (or ILIKE) with PostgreSQL's case rules and ``\\`` escapes."""
-    if dialect == "postgresql":
-        if insensitive:
-            return column.ilike(pattern, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
-        return column.like(pattern, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
-    if insensitive:
-        return func.pg_lower(column).like(func.pg_lower(pattern), escape=LIKE_ESCAPE)
-    # SQLite's LIKE ignores case; GLOB does not, so a LIKE pattern becomes a GLOB one.
-    return column.op("GLOB")(_like_to_glob(pattern))  # type: ignore[no-any-return]
+    @abc.abstractmethod
+    def text_like(
+        self, column: Any, pattern: str, *, insensitive: bool = False
+    ) -> ColumnElement[bool]:
+        """``column LIKE pattern`` (or ILIKE) with PostgreSQL's case rules and ``\\`` escapes."""
 
+    @abc.abstractmethod
+    def text_similar(self, column: Any, pattern: str) -> ColumnElement[bool]: ...
 
-def _like_to_glob(pattern: str) -> str:
-    out: list[str] = []
-    chars = iter(pattern)
-    for char in chars:
-        if char == "\\":
-            literal = next(chars, "\\")
-            out.append(f"[{literal}]" if literal in "*?[" else literal)
-        elif char == "%":
-            out.append("*")
-        elif char == "_":
-            out.append("?")
-        elif char in "*?[":
-            out.append(f"[{char}]")
-        else:
-            out.append(char)
-    return "".join(out)
+    @abc.abstractmethod
+    def json_contains(self, column: Any, value: Any) -> ColumnElement[bool]:
+        """jsonb ``@>``."""
 
+    @abc.abstractmethod
+    def json_contained_in(self, column: Any, value: Any) -> ColumnElement[bool]:
+        """jsonb ``<@``."""
 
-def text_similar(dialect: str, column: Any, pattern: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column.op("SIMILAR TO")(pattern)  # type: ignore[no-any-return]
-    return func.pg_similar(column, pattern) == 1
+    @abc.abstractmethod
+    def json_equals(self, column: Any, value: Any) -> ColumnElement[bool]: ...
 
+    @abc.abstractmethod
+    def json_has_key(self, column: Any, key: str) -> ColumnElement[bool]:
+        """jsonb ``?``: a top-level object key, or a string element of a top-level array."""
 
-def _json_type_name(value: Any) -> str:
-    # SQLite's json_type() names.
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "real"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, dict):
-        return "object"
-    return "array"
+    def json_has_keys(self, column: Any, keys: list[str], *, every: bool) -> ColumnElement[bool]:
+        """jsonb ``?&`` (every) or ``?|`` (any)."""
+        tests = [self.json_has_key(column, key) for key in keys]
+        return and_(true(), *tests) if every else or_(false(), *tests)
 
+    def json_array_has(self, column: Any, value: Any) -> ColumnElement[bool]:
+        """``column``, a JSON array, has the string ``value`` (a bound parameter or a
+        string) as an element."""
+        # Text, not the column's JSON type: the driver must not encode the name as JSON.
+        return self._json_array_has(column, type_coerce(value, String()))
 
-def _key_path(path: str, key: str) -> str:
-    return f"{path}.{json.dumps(key)}"
+    @abc.abstractmethod
+    def _json_array_has(self, column: Any, value: Any) -> ColumnElement[bool]: ...
 
+    @abc.abstractmethod
+    def json_flag_is_false(self, column: Any, key: str) -> ColumnElement[bool]:
+        """``column`` (a JSON object) holds ``key: false`` — the boolean, not a string or
+        null. Server 1 asked Hasura for ``settings _contains {key: false}``."""
 
-def _sqlite_scalar_match(type_expr: Any, atom_expr: Any, value: Any) -> ColumnElement[bool]:
-    kind = _json_type_name(value)
-    if kind in ("integer", "real"):
-        # PostgreSQL compares jsonb numbers by value: 1 = 1.0.
-        return and_(type_expr.in_(("integer", "real")), atom_expr == value)
-    if kind in ("text",):
-        return and_(type_expr == "text", atom_expr == value)
-    return type_expr == kind
+    # --- aggregates ---
 
+    @abc.abstractmethod
+    def variance(self, column: Any, *, sample: bool) -> ColumnElement[Any]:
+        """var_samp / var_pop."""
 
-def _sqlite_contains(doc: Any, path: str, value: Any) -> ColumnElement[bool]:
-    """``doc`` at ``path`` contains ``value`` as jsonb ``@>`` defines it."""
-    if isinstance(value, dict):
-        return and_(
-            func.json_type(doc, path) == "object",
-            *(_sqlite_contains(doc, _key_path(path, k), v) for k, v in value.items()),
-        )
-    if isinstance(value, list):
-        return and_(
-            func.json_type(doc, path) == "array",
-            *(_sqlite_some_element(doc, path, item, _sqlite_contains) for item in value),
-        )
-    return _sqlite_scalar_match(func.json_type(doc, path), func.json_extract(doc, path), value)
+    @abc.abstractmethod
+    def stddev(self, column: Any, *, sample: bool) -> ColumnElement[Any]:
+        """stddev_samp / stddev_pop."""
 
-
-def _sqlite_some_element(doc: Any, path: str, item: Any, nested: Any) -> ColumnElement[bool]:
-    each = func.json_each(doc, path).table_valued("key", "value", "type", "atom").alias()
-    match: ColumnElement[bool]
-    if isinstance(item, dict | list):
-        # CASE keeps json_type() away from element values that are not JSON text.
-        match = case(
-            (each.c.type.in_(("object", "array")), nested(each.c.value, "$", item)),
-            else_=false(),
-        )
-    else:
-        match = _sqlite_scalar_match(each.c.type, each.c.atom, item)
-    return exists(select(literal(1)).select_from(each).where(match))
-
-
-def _sqlite_contained_in(doc: Any, path: str, value: Any) -> ColumnElement[bool]:
-    """``doc`` at ``path`` is contained in ``value`` as jsonb ``<@`` defines it."""
-    each = func.json_each(doc, path).table_valued("key", "value", "type", "atom").alias()
-    if isinstance(value, dict):
-        allowed = [and_(each.c.key == k, _sqlite_element_within(each, v)) for k, v in value.items()]
-        kind = "object"
-    elif isinstance(value, list):
-        allowed = [_sqlite_element_within(each, v) for v in value]
-        kind = "array"
-    else:
-        return _sqlite_scalar_match(func.json_type(doc, path), func.json_extract(doc, path), value)
-    stray = select(literal(1)).select_from(each).where(not_(or_(false(), *allowed)))
-    return and_(func.json_type(doc, path) == kind, not_(exists(stray)))
-
-
-def _sqlite_element_within(each: Any, value: Any) -> ColumnElement[bool]:
-    if isinstance(value, dict | list):
-        return case(
-            (each.c.type.in_(("object", "array")), _sqlite_contained_in(each.c.value, "$", value)),
-            else_=false(),
-        )
-    return _sqlite_scalar_match(each.c.type, each.c.atom, value)
-
-
-def _jsonb(value: Any) -> Any:
-    # A bound jsonb parameter; the driver encodes it once (a cast of json text would encode twice).
-    return literal(value, postgresql.JSONB)
-
-
-def json_contains(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column.op("@>")(_jsonb(value))  # type: ignore[no-any-return]
-    return _sqlite_contains(column, "$", value)
-
-
-def json_contained_in(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column.op("<@")(_jsonb(value))  # type: ignore[no-any-return]
-    return _sqlite_contained_in(column, "$", value)
-
-
-def json_equals(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column.op("=")(_jsonb(value))  # type: ignore[no-any-return]
-    # Equal jsonb values contain each other (key order and spacing do not matter).
-    if isinstance(value, dict | list):
-        return and_(_sqlite_contains(column, "$", value), _sqlite_contained_in(column, "$", value))
-    return _sqlite_contains(column, "$", value)
-
-
-def json_has_key(dialect: str, column: Any, key: str) -> ColumnElement[bool]:
-    """jsonb ``?``: a top-level object key, or a string element of a top-level array."""
-    if dialect == "postgresql":
-        return column.op("?")(key)  # type: ignore[no-any-return]
-    each = func.json_each(column).table_valued("key", "value", "type", "atom").alias()
-    in_array = exists(
-        select(literal(1)).select_from(each).where(each.c.type == "text", each.c.atom == key)
-    )
-    return or_(
-        and_(
-            func.json_type(column) == "object",
-            func.json_type(column, _key_path("$", key)).is_not(None),
-        ),
-        and_(func.json_type(column) == "array", in_array),
-    )
-
-
-def json_array_has(dialect: str, column: Any, value: Any) -> ColumnElement[bool]:
-    """``column``, a JSON array, has the string ``value`` (a bound parameter or a string)
-    as an element: jsonb ``?`` (served by a GIN index) on PostgreSQL."""
-    # Text, not the column's JSON type: the driver must not encode the name as JSON.
-    value = type_coerce(value, String())
-    if dialect == "postgresql":
-        return column.op("?")(value)  # type: ignore[no-any-return]
-    each = func.json_each(column).table_valued("key", "value", "type", "atom").alias()
-    return exists(
-        select(literal(1)).select_from(each).where(each.c.type == "text", each.c.atom == value)
-    )
-
-
-def json_has_keys(
-    dialect: str, column: Any, keys: list[str], *, every: bool
-) -> ColumnElement[bool]:
-    """jsonb ``?&`` (every) or ``?|`` (any)."""
-    if dialect == "postgresql":
-        operator = "?&" if every else "?|"
-        return column.op(operator)(cast(list(keys), postgresql.ARRAY(String)))  # type: ignore[no-any-return]
-    tests = [json_has_key(dialect, column, key) for key in keys]
-    return and_(true(), *tests) if every else or_(false(), *tests)
-
-
-def variance(dialect: str, column: Any, *, sample: bool) -> ColumnElement[Any]:
-    """var_samp / var_pop; SQLite has neither, so they are computed from sums."""
-    if dialect == "postgresql":
-        return (func.var_samp if sample else func.var_pop)(column)  # type: ignore[no-any-return]
-    n = func.count(column) * 1.0
-    spread = func.sum(column * column * 1.0) - func.sum(column * 1.0) * func.sum(column * 1.0) / n
-    divisor = func.nullif(n - 1, 0) if sample else func.nullif(n, 0)
-    return spread / divisor
-
-
-def stddev(dialect: str, column: Any, *, sample: bool) -> ColumnElement[Any]:
-    if dialect == "postgresql":
-        return (func.stddev_samp if sample else func.stddev_pop)(column)  # type: ignore[no-any-return]
-    # Rounding can leave a tiny negative spread for equal values; sqrt must not see it.
-    return func.sqrt(func.max(variance(dialect, column, sample=sample), 0.0))
-
-
-def row_value(dialect: str, columns: list[Any]) -> Any:
-    """A single value standing for several columns (``count(distinct (a, b))``)."""
-    if dialect == "postgresql":
-        return tuple_(*columns)
-    return func.json_array(*columns)
-
-
-def insert_then_update(session: Executor, insert_stmt: Any, update_stmt: Any) -> list[Any]:
-    """An INSERT and an UPDATE of another table, as few statements as the database allows.
-
-    PostgreSQL runs the insert as a data-modifying CTE of the update: one round trip
-    (used by every state write: the state row and its run's columns). The insert must
-    give every column a value (no Python-side defaults inside a CTE).
-    """
-    if dialect_name(session) == "postgresql":
-        return [update_stmt.add_cte(insert_stmt.cte("inserted"))]
-    return [insert_stmt, update_stmt]
+    @abc.abstractmethod
+    def row_value(self, columns: list[Any]) -> Any:
+        """A single value standing for several columns (``count(distinct (a, b))``)."""

@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import Dialect, for_url
 from prefect_server.settings import Settings
-
-# Execution option marking a SQLite write transaction (see Database.transaction).
-_IMMEDIATE = "prefect_server_sqlite_immediate"
 
 
 class Database:
     """Engine, session factory and the write discipline for one database.
 
     ``session()`` is for reads; ``transaction()`` is for writes: it commits on success,
-    rolls back on error, and on SQLite serialises writers inside this process, because
-    two SQLite transactions that both upgrade from reading to writing make one of them
-    fail at once with "database is locked" instead of waiting.
+    rolls back on error, and serialises writers inside this process where the dialect
+    asks for it (SQLite). The dialect is chosen here, once, from the URL.
     """
 
     def __init__(
@@ -47,17 +38,19 @@ class Database:
         pool_timeout: float = 10.0,
     ):
         self.url = url
-        self.dialect = make_url(url).get_backend_name()
-        self.engine: AsyncEngine = _create_engine(
+        self.dialect: Dialect = for_url(url)
+        self.engine: AsyncEngine = self.dialect.create_engine(
             url,
             echo=echo,
+            # Reading stays with json: orjson turns integers beyond 64 bits into floats.
+            json_serializer=_json_text,
             pool_size=pool_size,
             busy_timeout=busy_timeout,
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = self.dialect.write_lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -76,11 +69,11 @@ class Database:
 
     @property
     def is_sqlite(self) -> bool:
-        return self.dialect == "sqlite"
+        return self.dialect.name == "sqlite"
 
     @property
     def is_postgres(self) -> bool:
-        return self.dialect == "postgresql"
+        return self.dialect.name == "postgresql"
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -94,10 +87,7 @@ class Database:
                 yield session
             return
         async with self._write_lock, self.sessionmaker() as session, session.begin():
-            # IMMEDIATE takes the write lock up front, waiting (busy timeout) for
-            # writers in other processes; a deferred transaction that reads first
-            # and writes later fails at once if another process wrote in between.
-            await session.connection(execution_options={_IMMEDIATE: True})
+            await session.connection(execution_options=self.dialect.write_options)
             yield session
 
     @asynccontextmanager
@@ -113,49 +103,12 @@ class Database:
                 yield conn
             return
         async with self._write_lock, self.engine.connect() as conn:
-            await conn.execution_options(**{_IMMEDIATE: True})
+            await conn.execution_options(**self.dialect.write_options)
             async with conn.begin():
                 yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def _create_engine(
-    url: str,
-    *,
-    echo: bool,
-    pool_size: int,
-    busy_timeout: float,
-    connect_timeout: float = 5.0,
-    pool_timeout: float = 10.0,
-) -> AsyncEngine:
-    parsed = make_url(url)
-    # Reading stays with json: orjson turns integers beyond 64 bits into floats.
-    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_text}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": busy_timeout}
-    else:
-        # No pool_pre_ping: with asyncpg it is a transaction start and rollback on every
-        # checkout (14% of the server's samples under the lifecycle benchmark). A
-        # connection PostgreSQL dropped fails one statement and SQLAlchemy then
-        # invalidates the whole pool; pool_recycle retires idle ones.
-        kwargs.update(
-            pool_size=pool_size,
-            max_overflow=pool_size * 2,
-            pool_recycle=1800,
-            pool_timeout=pool_timeout,
-            connect_args={"timeout": connect_timeout},
-        )
-    engine = create_async_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        _configure_sqlite(engine, busy_timeout)
-    else:
-        _configure_postgres(engine)
-    return engine
 
 
 def _json_text(value: Any) -> str:
@@ -164,31 +117,3 @@ def _json_text(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:  # what orjson refuses, json may still take (or explain)
         return json.dumps(value)
-
-
-def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the sqlite3 module so that BEGIN is
-        # emitted by SQLAlchemy before the first statement, reads included.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-        dialect.register_sqlite_functions(dbapi_connection)
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _configure_postgres(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SET TIME ZONE 'UTC'")
-        cursor.close()

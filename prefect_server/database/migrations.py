@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import command
-from prefect_server.database import dialect
+from prefect_server.database.dialect import for_url
 from prefect_server.settings import to_async_url
 
 # Advisory lock taken while migrating, so replicas that start together on one
@@ -32,18 +32,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _ensure_sqlite_directory(url: str) -> None:
-    # A first start on a fresh machine migrates before anything else has created
-    # the home directory, and SQLite will not create missing directories itself.
-    parsed = make_url(url)
-    database = parsed.database
-    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
-        if not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-
-
 async def _run(url: str, fn: object, *args: str) -> None:
-    _ensure_sqlite_directory(url)
+    dialect = for_url(url)
+    dialect.prepare(url)
     engine = create_async_engine(to_async_url(url))
     try:
         async with engine.begin() as connection:

@@ -35,8 +35,9 @@ def parse_timestamp(value: Any) -> dt.datetime:
 class Timestamp(TypeDecorator[dt.datetime]):
     """timestamptz: stored in UTC, always returned timezone-aware in UTC.
 
-    SQLite has no time zones, so values are stored there as naive UTC strings of a
-    fixed width, which also keeps their text order equal to their time order.
+    SQLite has no time zones: SQLAlchemy's SQLite DATETIME writes a value's wall-clock
+    digits and drops its zone, so values bound here in UTC are stored as naive UTC
+    strings of a fixed width, which also keeps their text order equal to their time order.
     """
 
     impl = DateTime(timezone=True)
@@ -45,10 +46,7 @@ class Timestamp(TypeDecorator[dt.datetime]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        value = parse_timestamp(value)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
+        return parse_timestamp(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

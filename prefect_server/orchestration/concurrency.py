@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 
 from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import FlowLabelLimit, FlowRun, Task, TaskRun, TaskTagLimit
 from prefect_server.orchestration.state_types import RUNNING_STATES
 
@@ -98,7 +99,7 @@ async def _locked_limits(
         .order_by(model.id)
     )
     connection = await dialect.connection(conn)
-    rows = await connection.execute(dialect.for_update(conn, stmt))
+    rows = await connection.execute(dialect_of(conn).for_update(stmt))
     return [(str(name), int(limit)) for name, limit in rows]
 
 
@@ -110,45 +111,43 @@ async def _count(
     return int(await connection.scalar(stmt, params) or 0)
 
 
-def has_name(kind: str, column: Any, name: Any) -> Any:
+def has_name(sql: dialect.Dialect, column: Any, name: Any) -> Any:
     """``column`` (a JSON list of strings) contains the string ``name`` (may be bound)."""
-    return dialect.json_array_has(kind, column, name)
-
-
-_TASK_USAGE: dict[str, Any] = {}
-_FLOW_USAGE: dict[str, Any] = {}
+    return sql.json_array_has(column, name)
 
 
 def _task_usage(conn: dialect.Executor) -> Any:
-    """How many other task runs of the tenant hold a slot of tag ``name``; built once."""
-    kind = dialect.dialect_name(conn)
-    if kind not in _TASK_USAGE:
-        _TASK_USAGE[kind] = (
-            select(func.count())
-            .select_from(TaskRun)
-            .join(Task, Task.id == TaskRun.task_id)
-            .where(
-                TaskRun.state.in_(sorted(TASK_HOLDING_STATES)),
-                TaskRun.tenant_id == bindparam("tenant_id"),
-                TaskRun.id != bindparam("run_id"),
-                has_name(kind, Task.tags, bindparam("name")),
-            )
-        )
-    return _TASK_USAGE[kind]
+    return dialect_of(conn).statements(_build_task_usage)
 
 
 def _flow_usage(conn: dialect.Executor) -> Any:
-    """How many other flow runs of the tenant hold a slot of label ``name``; built once."""
-    kind = dialect.dialect_name(conn)
-    if kind not in _FLOW_USAGE:
-        _FLOW_USAGE[kind] = (
-            select(func.count())
-            .select_from(FlowRun)
-            .where(
-                FlowRun.state.in_(sorted(FLOW_HOLDING_STATES)),
-                FlowRun.tenant_id == bindparam("tenant_id"),
-                FlowRun.id != bindparam("run_id"),
-                has_name(kind, FlowRun.labels, bindparam("name")),
-            )
+    return dialect_of(conn).statements(_build_flow_usage)
+
+
+def _build_task_usage(sql: dialect.Dialect) -> Any:
+    """How many other task runs of the tenant hold a slot of tag ``name``."""
+    return (
+        select(func.count())
+        .select_from(TaskRun)
+        .join(Task, Task.id == TaskRun.task_id)
+        .where(
+            TaskRun.state.in_(sorted(TASK_HOLDING_STATES)),
+            TaskRun.tenant_id == bindparam("tenant_id"),
+            TaskRun.id != bindparam("run_id"),
+            has_name(sql, Task.tags, bindparam("name")),
         )
-    return _FLOW_USAGE[kind]
+    )
+
+
+def _build_flow_usage(sql: dialect.Dialect) -> Any:
+    """How many other flow runs of the tenant hold a slot of label ``name``."""
+    return (
+        select(func.count())
+        .select_from(FlowRun)
+        .where(
+            FlowRun.state.in_(sorted(FLOW_HOLDING_STATES)),
+            FlowRun.tenant_id == bindparam("tenant_id"),
+            FlowRun.id != bindparam("run_id"),
+            has_name(sql, FlowRun.labels, bindparam("name")),
+        )
+    )

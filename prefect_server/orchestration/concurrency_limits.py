@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import Dialect, dialect_of
 from prefect_server.database.models import FlowLabelLimit, FlowRun, Task, TaskRun, TaskTagLimit
 from prefect_server.orchestration.concurrency import (
     FLOW_HOLDING_STATES,
@@ -74,13 +74,17 @@ async def set_limit(
     model = _model(kind)
     column = _name_column(kind).key
     now = utcnow()
-    stmt = dialect.insert(session, model).values(
-        id=uuid.uuid4(),
-        tenant_id=tenant_id,
-        limit=limit,
-        created=now,
-        updated=now,
-        **{column: name},
+    stmt = (
+        dialect_of(session)
+        .insert(model)
+        .values(
+            id=uuid.uuid4(),
+            tenant_id=tenant_id,
+            limit=limit,
+            created=now,
+            updated=now,
+            **{column: name},
+        )
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["tenant_id", column],
@@ -140,15 +144,11 @@ async def list_limits(
     return [Limit(kind, r[0], r[1], r[2], usage.get(r[1], 0)) for r in rows]
 
 
-def holding(kind: str, dialect_name: str, name: Any) -> Any:
+def holding(kind: str, sql: Dialect, name: Any) -> Any:
     """The condition on runs of ``kind`` holding a slot of the limit on ``name``."""
     if kind == "task":
-        return TaskRun.state.in_(sorted(TASK_HOLDING_STATES)) & has_name(
-            dialect_name, Task.tags, name
-        )
-    return FlowRun.state.in_(sorted(FLOW_HOLDING_STATES)) & has_name(
-        dialect_name, FlowRun.labels, name
-    )
+        return TaskRun.state.in_(sorted(TASK_HOLDING_STATES)) & has_name(sql, Task.tags, name)
+    return FlowRun.state.in_(sorted(FLOW_HOLDING_STATES)) & has_name(sql, FlowRun.labels, name)
 
 
 async def count_usage(
@@ -156,20 +156,20 @@ async def count_usage(
 ) -> dict[str, int]:
     """How many runs hold a slot of each of ``names`` (whether or not it has a limit)."""
     usage: dict[str, int] = {}
-    kind_name = dialect.dialect_name(session)
+    sql = dialect_of(session)
     for name in dict.fromkeys(names):
         if kind == "task":
             stmt = (
                 select(func.count())
                 .select_from(TaskRun)
                 .join(Task, Task.id == TaskRun.task_id)
-                .where(TaskRun.tenant_id == tenant_id, holding(kind, kind_name, name))
+                .where(TaskRun.tenant_id == tenant_id, holding(kind, sql, name))
             )
         else:
             stmt = (
                 select(func.count())
                 .select_from(FlowRun)
-                .where(FlowRun.tenant_id == tenant_id, holding(kind, kind_name, name))
+                .where(FlowRun.tenant_id == tenant_id, holding(kind, sql, name))
             )
         usage[name] = int(await session.scalar(stmt) or 0)
     return usage

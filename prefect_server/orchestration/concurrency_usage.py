@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import Dialect, dialect_of
 from prefect_server.database.models import FlowRun, Task, TaskRun
 from prefect_server.orchestration.concurrency import (
     FLOW_HOLDING_STATES,
@@ -60,7 +60,7 @@ async def concurrency_overview(
 ) -> list[LimitUsage]:
     """Task-tag limits then flow-label limits, each by name, with at most
     ``runs_per_limit`` holding and waiting runs each (``usage`` counts them all)."""
-    kind_name = dialect.dialect_name(session)
+    sql = dialect_of(session)
     now = utcnow()
     out = []
     for kind in KINDS:
@@ -68,19 +68,19 @@ async def concurrency_overview(
             entry = LimitUsage(kind, lim.id, lim.name, lim.limit, lim.usage)
             if kind == "task":
                 entry.holding = await _task_runs(
-                    session, tenant_id, kind_name, lim.name, TASK_HOLDING_STATES, runs_per_limit
+                    session, tenant_id, sql, lim.name, TASK_HOLDING_STATES, runs_per_limit
                 )
                 entry.waiting = await _task_runs(
-                    session, tenant_id, kind_name, lim.name, {"Queued"}, runs_per_limit
+                    session, tenant_id, sql, lim.name, {"Queued"}, runs_per_limit
                 )
             else:
                 entry.holding = await _flow_runs(
-                    session, tenant_id, kind_name, lim.name, FLOW_HOLDING_STATES, runs_per_limit
+                    session, tenant_id, sql, lim.name, FLOW_HOLDING_STATES, runs_per_limit
                 )
                 entry.waiting = await _flow_runs(
                     session,
                     tenant_id,
-                    kind_name,
+                    sql,
                     lim.name,
                     set(_waiting_flow_states()),
                     runs_per_limit,
@@ -93,7 +93,7 @@ async def concurrency_overview(
 async def _task_runs(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    kind_name: str,
+    sql: Dialect,
     tag: str,
     states: set[str] | frozenset[str],
     limit: int,
@@ -105,7 +105,7 @@ async def _task_runs(
         .where(
             TaskRun.tenant_id == tenant_id,
             TaskRun.state.in_(sorted(states)),
-            has_name(kind_name, Task.tags, tag),
+            has_name(sql, Task.tags, tag),
         )
         .order_by(since.asc(), TaskRun.id)
         .limit(limit)
@@ -116,7 +116,7 @@ async def _task_runs(
 async def _flow_runs(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    kind_name: str,
+    sql: Dialect,
     label: str,
     states: set[str] | frozenset[str],
     limit: int,
@@ -127,7 +127,7 @@ async def _flow_runs(
     stmt = select(FlowRun.id, FlowRun.name, FlowRun.id, FlowRun.state, since).where(
         FlowRun.tenant_id == tenant_id,
         FlowRun.state.in_(sorted(states)),
-        has_name(kind_name, FlowRun.labels, label),
+        has_name(sql, FlowRun.labels, label),
     )
     if due_by is not None:
         # Waiting means due: a run scheduled for next week is not waiting for a slot.

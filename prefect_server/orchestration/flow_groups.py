@@ -11,7 +11,7 @@ import pendulum
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Flow, FlowGroup, utcnow
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.flows import delete_auto_scheduled_runs
@@ -43,7 +43,7 @@ async def update_settings(
     """Merge ``settings`` into the group's settings (read-modify-write under a row lock)."""
     key = parse_id(flow_group_id) if flow_group_id else None
     stmt = select(FlowGroup.settings).where(FlowGroup.id == key)
-    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    row = (await session.execute(dialect_of(session).for_update(stmt))).one_or_none()
     if key is None or row is None:
         raise ValidationFailed("Invalid flow group ID")
     merged = {**(row.settings or {}), **settings}

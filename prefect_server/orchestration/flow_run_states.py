@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Agent, CloudHook, FlowRun, FlowRunState, TaskRun
 from prefect_server.observability import metrics
 from prefect_server.orchestration import cloud_hooks, concurrency
@@ -59,7 +60,7 @@ async def set_flow_run_state(
         FlowRun.labels,
         FlowRun.serialized_state,
     ).where(FlowRun.id == run_id)
-    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    row = (await session.execute(dialect_of(session).for_update(stmt))).one_or_none()
     if row is None:
         raise failed
     parsed, hold, now = await _admit(session, run_id, parsed, row, now)
@@ -75,8 +76,7 @@ async def set_flow_run_state(
         if agent and await session.scalar(select(Agent.id).where(Agent.id == agent)):
             values["agent_id"] = agent
     conn = await session.connection()
-    for stmt in dialect.insert_then_update(
-        session,
+    for stmt in dialect_of(session).insert_then_update(
         insert(FlowRunState).values(state_row),
         update(FlowRun).where(FlowRun.id == run_id).values(values),
     ):
@@ -195,9 +195,6 @@ async def set_flow_run_states(
     return [write for _, _, write in written]
 
 
-_FLOW_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
-
-
 def _flow_runs_lock(session: AsyncSession) -> Any:
     return _flow_run_statements(session)[0]
 
@@ -207,31 +204,30 @@ def _flow_run_writes(session: AsyncSession) -> list[Any]:
 
 
 def _flow_run_statements(session: AsyncSession) -> tuple[Any, list[Any]]:
-    """``set_flow_run_states``' lock (``run_ids``, id order) and batch write, built once."""
-    kind = dialect.dialect_name(session)
-    if kind not in _FLOW_RUN_STATEMENTS:
-        lock = (
-            select(
-                FlowRun.id,
-                FlowRun.version,
-                FlowRun.state,
-                FlowRun.state_timestamp,
-                FlowRun.start_time,
-                FlowRun.end_time,
-                FlowRun.heartbeat,
-                FlowRun.tenant_id,
-                FlowRun.flow_id,
-                FlowRun.labels,
-                FlowRun.serialized_state,
-            )
-            .where(FlowRun.id.in_(bindparam("run_ids", expanding=True)))
-            .order_by(FlowRun.id)
+    """``set_flow_run_states``' lock (``run_ids``, id order) and batch write, built once
+    per database."""
+    return dialect_of(session).statements(_build_flow_run_statements)
+
+
+def _build_flow_run_statements(sql: dialect.Dialect) -> tuple[Any, list[Any]]:
+    lock = (
+        select(
+            FlowRun.id,
+            FlowRun.version,
+            FlowRun.state,
+            FlowRun.state_timestamp,
+            FlowRun.start_time,
+            FlowRun.end_time,
+            FlowRun.heartbeat,
+            FlowRun.tenant_id,
+            FlowRun.flow_id,
+            FlowRun.labels,
+            FlowRun.serialized_state,
         )
-        _FLOW_RUN_STATEMENTS[kind] = (
-            dialect.for_update(session, lock),
-            write_statements(session, FlowRunState, FlowRun),
-        )
-    return _FLOW_RUN_STATEMENTS[kind]
+        .where(FlowRun.id.in_(bindparam("run_ids", expanding=True)))
+        .order_by(FlowRun.id)
+    )
+    return sql.for_update(lock), write_statements(sql, FlowRunState, FlowRun)
 
 
 async def _cancel_task_runs(
@@ -260,7 +256,7 @@ async def cancel_flow_run(
     missing = NotFound(f"Invalid flow run ID: {flow_run_id}.")
     run_id = id_or_raise(flow_run_id, missing)
     stmt = select(FlowRun.state).where(FlowRun.id == run_id)
-    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    row = (await session.execute(dialect_of(session).for_update(stmt))).one_or_none()
     if row is None:
         raise missing
     current = row.state

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Project, Task, utcnow
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.serialization import (
@@ -83,7 +83,7 @@ async def create_flow(
     # Locking the project serialises registrations into it, so two concurrent
     # registrations of one flow cannot both become the same version.
     stmt = select(Project.tenant_id).where(Project.id == project)
-    tenant_id = (await session.execute(dialect.for_update(session, stmt))).scalar_one_or_none()
+    tenant_id = (await session.execute(dialect_of(session).for_update(stmt))).scalar_one_or_none()
     if project is None or tenant_id is None:
         raise ValidationFailed("Invalid project.")
 
@@ -108,7 +108,7 @@ async def create_flow(
         group_schedule = None
         settings = _new_group_settings(idempotency_key)
         await session.execute(
-            dialect.insert(session, FlowGroup).values(
+            dialect_of(session).insert(FlowGroup).values(
                 id=flow_group_id, tenant_id=tenant_id, name=group_name, settings=settings
             )
         )
@@ -139,7 +139,7 @@ async def create_flow(
     schedule = serialized_flow.get("schedule")
     flow_id = uuid.uuid4()
     await session.execute(
-        dialect.insert(session, Flow).values(
+        dialect_of(session).insert(Flow).values(
             id=flow_id,
             tenant_id=tenant_id,
             project_id=project,
@@ -187,7 +187,7 @@ async def create_flow(
 async def _flow_tenant(session: AsyncSession, flow_id: Any) -> tuple[uuid.UUID, uuid.UUID | None]:
     key = require_id(flow_id, "Invalid flow ID.")
     stmt = select(Flow.tenant_id).where(Flow.id == key)
-    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    row = (await session.execute(dialect_of(session).for_update(stmt))).one_or_none()
     if row is None:
         raise ValidationFailed(f"Invalid flow ID: {flow_id} does not exist.")
     return key, row.tenant_id
@@ -205,7 +205,7 @@ async def _insert_tasks(
     for batch in _batches(session, rows):
         now = utcnow()
         stmt = (
-            dialect.insert(session, Task)
+            dialect_of(session).insert(Task)
             .values(
                 [
                     {
@@ -255,7 +255,7 @@ async def _insert_edges(
         now = utcnow()
         batch = [{**r, "created": now, "updated": now} for r in chunk]
         stmt = (
-            dialect.insert(session, Edge)
+            dialect_of(session).insert(Edge)
             .values(batch)
             .on_conflict_do_nothing(
                 index_elements=["flow_id", "downstream_task_id", "upstream_task_id"]

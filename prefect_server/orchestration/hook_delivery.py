@@ -80,8 +80,12 @@ async def _send_all(
 
 async def drain(timeout: float) -> int:
     """At shutdown: wait up to ``timeout`` seconds for deliveries under way, then drop
-    the rest (cloud hooks are best effort, as in Server 1). Returns how many were dropped."""
-    pending = {task for task in _tasks if not task.done()}
+    the rest (cloud hooks are best effort, as in Server 1). Returns how many were dropped.
+
+    Only this event loop's deliveries: an embedded server restarted in one process runs
+    each app on a loop of its own, and a task of a closed loop cannot be awaited."""
+    loop = asyncio.get_running_loop()
+    pending = {task for task in _tasks if not task.done() and task.get_loop() is loop}
     if not pending:
         return 0
     _, late = await asyncio.wait(pending, timeout=timeout)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Project, Tenant, utcnow
 from prefect_server.orchestration.errors import (
     FOREIGN_KEY_VIOLATION,
@@ -28,7 +28,8 @@ async def create_project(
         raise ValidationFailed(FOREIGN_KEY_VIOLATION)
     # The 1.4.1 client matches this text and then looks the project up by name.
     stmt = (
-        dialect.insert(session, Project)
+        dialect_of(session)
+        .insert(Project)
         .values(id=uuid.uuid4(), tenant_id=tenant, name=name, description=description)
         .on_conflict_do_nothing(index_elements=["tenant_id", "name"])
         .returning(Project.id)

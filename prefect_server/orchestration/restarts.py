@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Edge, FlowRun, TaskRun
 from prefect_server.orchestration import logs
 from prefect_server.orchestration.errors import APIError, NotFound
@@ -68,7 +68,7 @@ async def restart_flow_run(
     run_id = id_or_raise(flow_run_id, missing)
     message = message or DEFAULT_MESSAGE
     stmt = select(FlowRun.state, FlowRun.flow_id).where(FlowRun.id == run_id)
-    run = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    run = (await session.execute(dialect_of(session).for_update(stmt))).one_or_none()
     if run is None:
         raise missing
     if run.state not in FINISHED_STATES:

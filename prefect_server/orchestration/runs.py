@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.database.types import parse_timestamp
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
@@ -127,7 +127,7 @@ async def create_flow_run(
     else:
         # The unique (idempotency_key, flow_id) constraint decides, never a read-then-insert.
         stmt = (
-            dialect.insert(session, FlowRun)
+            dialect_of(session).insert(FlowRun)
             .values(values)
             .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
             .returning(FlowRun.id)

@@ -27,7 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import (
     CloudHook,
     Flow,
@@ -260,7 +260,7 @@ async def _insert_runs(
     # Core executemany: SQLAlchemy sends "insertmanyvalues" batches from one cached compiled
     # statement, where a multi-row .values() would be compiled anew for every page.
     stmt = (
-        dialect.insert(session, _table(FlowRun))
+        dialect_of(session).insert(_table(FlowRun))
         .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
         .returning(_table(FlowRun).c.id)
     )

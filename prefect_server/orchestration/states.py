@@ -169,13 +169,12 @@ async def lock_batch(
     return now, conn, rows
 
 
-def write_statements(session: dialect.Executor, state_model: Any, run_model: Any) -> list[Any]:
+def write_statements(sql: dialect.Dialect, state_model: Any, run_model: Any) -> list[Any]:
     """The batched write of state rows and their runs' columns, with bound parameters:
     ``s_<column>`` for the state row, ``r_<column>`` for the run, ``run_id``."""
     state_columns = [c.name for c in state_model.__table__.columns]
     run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
-    return dialect.insert_then_update(
-        session,
+    return sql.insert_then_update(
         insert(state_model).values({c: bindparam(f"s_{c}") for c in state_columns}),
         update(run_model)
         .where(run_model.id == bindparam("run_id"))

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.observability import metrics
 from prefect_server.orchestration import concurrency
@@ -167,36 +168,29 @@ def _locked_columns() -> tuple[Any, ...]:
     )
 
 
-_TASK_RUN_STATEMENTS: dict[str, tuple[Any, list[Any]]] = {}
-
-
 def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
-    """The task-run state write's statements, built once per database kind.
+    """The task-run state write's statements, built once per database.
 
     The hot path of every task run: prebuilt with bound parameters, SQLAlchemy only
     looks them up in its compiled cache instead of building and keying new ones.
     """
-    kind = dialect.dialect_name(session)
-    if kind not in _TASK_RUN_STATEMENTS:
-        lock = select(*_locked_columns()).where(TaskRun.id == bindparam("run_id"))
-        _TASK_RUN_STATEMENTS[kind] = (
-            dialect.for_update(session, lock),
-            write_statements(session, TaskRunState, TaskRun),
-        )
-    return _TASK_RUN_STATEMENTS[kind]
+    return dialect_of(session).statements(_build_task_run_statements)
 
 
-_TASK_RUNS_LOCKS: dict[str, Any] = {}
+def _build_task_run_statements(sql: dialect.Dialect) -> tuple[Any, list[Any]]:
+    lock = select(*_locked_columns()).where(TaskRun.id == bindparam("run_id"))
+    return sql.for_update(lock), write_statements(sql, TaskRunState, TaskRun)
 
 
 def _task_runs_lock(session: AsyncSession) -> Any:
     """``_task_run_statements``' lock for a list of runs (``run_ids``), taken in id order."""
-    kind = dialect.dialect_name(session)
-    if kind not in _TASK_RUNS_LOCKS:
-        lock = (
-            select(TaskRun.id, *_locked_columns())
-            .where(TaskRun.id.in_(bindparam("run_ids", expanding=True)))
-            .order_by(TaskRun.id)
-        )
-        _TASK_RUNS_LOCKS[kind] = dialect.for_update(session, lock)
-    return _TASK_RUNS_LOCKS[kind]
+    return dialect_of(session).statements(_build_task_runs_lock)
+
+
+def _build_task_runs_lock(sql: dialect.Dialect) -> Any:
+    lock = (
+        select(TaskRun.id, *_locked_columns())
+        .where(TaskRun.id.in_(bindparam("run_ids", expanding=True)))
+        .order_by(TaskRun.id)
+    )
+    return sql.for_update(lock)

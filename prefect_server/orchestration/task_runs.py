@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.serialization import id_or_raise as _uuid
@@ -132,64 +133,60 @@ async def _find_task_run(
 
 # What Server 1 stored for task runs it created on demand: Core's serialised Pending.
 _PENDING_CREATED = parse_state({"type": "Pending", "message": "Task run created"}).serialized
-_INSERTS: dict[str, tuple[Any, Any]] = {}
 
 
-def _insert_statements(session: dialect.Executor) -> tuple[Any, Any]:
+def _insert_statements(sql: dialect.Dialect) -> tuple[Any, Any]:
     """INSERT … SELECT of a task run (tenant and cache key read by the database) and of its
-    first state, built once per database kind with bound parameters (a hot path)."""
-    kind = dialect.dialect_name(session)
-    if kind not in _INSERTS:
-        columns = TaskRun.__table__.c
-        source = (
-            select(
-                bindparam("id", type_=columns.id.type),
-                FlowRun.tenant_id,
-                FlowRun.id,
-                Task.id,
-                bindparam("map_index", type_=columns.map_index.type),
-                Task.cache_key,
-                literal(1),
-                literal("Pending"),
-                bindparam("now", type_=columns.state_timestamp.type),
-                literal("Task run created"),
-                bindparam("serialized_state", type_=columns.serialized_state.type),
-                bindparam("created", type_=columns.created.type),
-                bindparam("updated", type_=columns.updated.type),
-            )
-            .select_from(Task)
-            .join(FlowRun, FlowRun.id == bindparam("run_id", type_=columns.flow_run_id.type))
-            # SQLite needs a WHERE here to tell the upsert's ON from the join's.
-            .where(Task.id == bindparam("task_id", type_=columns.task_id.type))
+    first state, with bound parameters: built once per database (a hot path)."""
+    columns = TaskRun.__table__.c
+    source = (
+        select(
+            bindparam("id", type_=columns.id.type),
+            FlowRun.tenant_id,
+            FlowRun.id,
+            Task.id,
+            bindparam("map_index", type_=columns.map_index.type),
+            Task.cache_key,
+            literal(1),
+            literal("Pending"),
+            bindparam("now", type_=columns.state_timestamp.type),
+            literal("Task run created"),
+            bindparam("serialized_state", type_=columns.serialized_state.type),
+            bindparam("created", type_=columns.created.type),
+            bindparam("updated", type_=columns.updated.type),
         )
-        task_run = (
-            dialect.insert(session, TaskRun)
-            .from_select(
-                [
-                    "id",
-                    "tenant_id",
-                    "flow_run_id",
-                    "task_id",
-                    "map_index",
-                    "cache_key",
-                    "version",
-                    "state",
-                    "state_timestamp",
-                    "state_message",
-                    "serialized_state",
-                    "created",
-                    "updated",
-                ],
-                source,
-            )
-            .on_conflict_do_nothing(index_elements=["flow_run_id", "task_id", "map_index"])
-            .returning(TaskRun.tenant_id)
+        .select_from(Task)
+        .join(FlowRun, FlowRun.id == bindparam("run_id", type_=columns.flow_run_id.type))
+        # SQLite needs a WHERE here to tell the upsert's ON from the join's.
+        .where(Task.id == bindparam("task_id", type_=columns.task_id.type))
+    )
+    task_run = (
+        sql.insert(TaskRun)
+        .from_select(
+            [
+                "id",
+                "tenant_id",
+                "flow_run_id",
+                "task_id",
+                "map_index",
+                "cache_key",
+                "version",
+                "state",
+                "state_timestamp",
+                "state_message",
+                "serialized_state",
+                "created",
+                "updated",
+            ],
+            source,
         )
-        state = insert(TaskRunState).values(
-            {c.name: bindparam(f"s_{c.name}") for c in TaskRunState.__table__.columns}
-        )
-        _INSERTS[kind] = (task_run, state)
-    return _INSERTS[kind]
+        .on_conflict_do_nothing(index_elements=["flow_run_id", "task_id", "map_index"])
+        .returning(TaskRun.tenant_id)
+    )
+    state = insert(TaskRunState).values(
+        {c.name: bindparam(f"s_{c.name}") for c in TaskRunState.__table__.columns}
+    )
+    return task_run, state
 
 
 async def _insert_task_run(
@@ -203,7 +200,7 @@ async def _insert_task_run(
     run or task does not."""
     now = utcnow()
     task_run_id = uuid.uuid4()
-    insert_run, insert_state = _insert_statements(session)
+    insert_run, insert_state = dialect_of(session).statements(_insert_statements)
     params = {
         "id": task_run_id,
         "map_index": map_index,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Tenant, utcnow
 from prefect_server.orchestration.errors import UNIQUENESS_VIOLATION, ValidationFailed
 from prefect_server.orchestration.serialization import parse_id, require_id
@@ -38,7 +38,8 @@ async def ensure_default_tenant(session: AsyncSession) -> uuid.UUID:
     if existing is not None:
         return existing
     stmt = (
-        dialect.insert(session, Tenant)
+        dialect_of(session)
+        .insert(Tenant)
         .values(id=uuid.uuid4(), name="default", slug="default")
         .on_conflict_do_nothing(index_elements=["slug"])
     )
@@ -59,7 +60,8 @@ async def create_tenant(session: AsyncSession, name: str, slug: str | None = Non
     slug = slugify(name) if slug is None else slug
     _check_slug(slug)
     stmt = (
-        dialect.insert(session, Tenant)
+        dialect_of(session)
+        .insert(Tenant)
         .values(id=uuid.uuid4(), name=name, slug=slug)
         .on_conflict_do_nothing(index_elements=["slug"])
         .returning(Tenant.id)
@@ -106,7 +108,7 @@ async def update_tenant_settings(
     """Merge ``settings`` into the tenant's settings (keys not given are kept)."""
     key = parse_id(tenant_id) if tenant_id else None
     stmt = select(Tenant.settings).where(Tenant.id == key)
-    row = (await session.execute(dialect.for_update(session, stmt))).one_or_none()
+    row = (await session.execute(dialect_of(session).for_update(stmt))).one_or_none()
     if key is None or row is None:
         raise ValidationFailed("Invalid tenant id.")
     if settings is not None and not isinstance(settings, dict):

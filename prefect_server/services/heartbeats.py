@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, not_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowGroup
 from prefect_server.orchestration import logs
@@ -36,7 +36,7 @@ def cutoff(timeout_seconds: float) -> dt.datetime:
 def not_disabled(session: AsyncSession, *flags: str) -> list[ColumnElement[bool]]:
     """The flow group does not set any of ``flags`` to false (no flow group: not disabled)."""
     return [
-        not_(func.coalesce(dialect.json_flag_is_false(session, FlowGroup.settings, flag), False))
+        not_(func.coalesce(dialect_of(session).json_flag_is_false(FlowGroup.settings, flag), False))
         for flag in flags
     ]
 

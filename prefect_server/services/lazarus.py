@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, TaskRun
 from prefect_server.orchestration.flow_run_states import set_flow_run_states
@@ -84,8 +84,7 @@ def _candidates(session: AsyncSession, stale: dt.datetime) -> Select[Any]:
 async def _resurrect(
     session: AsyncSession, rows: Sequence[Any], stale: dt.datetime, limit: int
 ) -> int:
-    still_dead = dialect.for_update(
-        session,
+    still_dead = dialect_of(session).for_update(
         select(FlowRun.id, FlowRun.times_resurrected)
         .where(
             FlowRun.id.in_([row.id for row in rows]),

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from prefect_server.database import dialect
 from prefect_server.database.engine import Database
 from prefect_server.observability import metrics
 from prefect_server.settings import Settings
@@ -46,14 +45,11 @@ async def run_exclusively(
     db: Database, settings: Settings, name: str, run_once: RunOnce
 ) -> int | None:
     """One pass of the service, or None when another process is running it right now."""
-    if not db.is_postgres:
+    async with db.dialect.advisory_lock(db.engine, lock_key(name)) as acquired:
+        if not acquired:
+            logger.debug("Skipped a %s pass: another process is running it.", name)
+            return None
         return await run_once(db, settings)
-    async with db.engine.connect() as connection:
-        async with dialect.advisory_lock(connection, lock_key(name)) as acquired:
-            if not acquired:
-                logger.debug("Skipped a %s pass: another process is running it.", name)
-                return None
-            return await run_once(db, settings)
 
 
 async def tick(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import APIError
@@ -129,8 +129,7 @@ def _task_run_state(row: Any, flow_state: str | None) -> dict[str, Any]:
 
 async def _reap_task_runs(session: AsyncSession, rows: Sequence[Any], stale: dt.datetime) -> int:
     stale_flow_runs = select(FlowRun.id).where(FlowRun.heartbeat <= stale)
-    still_zombies = dialect.for_update(
-        session,
+    still_zombies = dialect_of(session).for_update(
         select(TaskRun.id)
         .where(
             TaskRun.id.in_([row.id for row in rows]),
@@ -161,8 +160,7 @@ async def _reap_task_runs(session: AsyncSession, rows: Sequence[Any], stale: dt.
 
 
 async def _reap_flow_runs(session: AsyncSession, rows: Sequence[Any], stale: dt.datetime) -> int:
-    still_zombies = dialect.for_update(
-        session,
+    still_zombies = dialect_of(session).for_update(
         select(FlowRun.id).where(
             FlowRun.id.in_([row.id for row in rows]),
             FlowRun.state == "Cancelling",

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, literal, not_, or_, select, true
 from sqlalchemy.sql import FromClause
 
-from prefect_server.database import dialect as sql_dialect
+from prefect_server.database.dialect import Dialect
+from prefect_server.database.sqlite_json import similar_to_regex
 from prefect_server.graphql.hasura.bounds import FilterError, check_filter
 from prefect_server.graphql.hasura.metadata import ColumnInfo, TableInfo, tables
 
@@ -24,14 +25,16 @@ Condition = ColumnElement[bool] | None
 
 
 def where_clause(
-    table: TableInfo, alias: FromClause, where: Any, dialect: str, depth: int = 0
+    table: TableInfo, alias: FromClause, where: Any, dialect: Dialect, depth: int = 0
 ) -> Condition:
     """The condition of ``where`` (the argument of that name), checked against ``bounds``."""
     check_filter(where)
     return _where(table, alias, where, dialect, depth)
 
 
-def _where(table: TableInfo, alias: FromClause, where: Any, dialect: str, depth: int) -> Condition:
+def _where(
+    table: TableInfo, alias: FromClause, where: Any, dialect: Dialect, depth: int
+) -> Condition:
     if not where:
         return None
     if not isinstance(where, dict):
@@ -51,7 +54,7 @@ def _all(parts: list[ColumnElement[bool]]) -> Condition:
 
 
 def _key_condition(
-    table: TableInfo, alias: FromClause, key: str, value: Any, dialect: str, depth: int
+    table: TableInfo, alias: FromClause, key: str, value: Any, dialect: Dialect, depth: int
 ) -> Condition:
     if value is None:
         return None
@@ -90,7 +93,7 @@ def _bind_value(column: ColumnInfo, value: Any) -> Any:
     return value
 
 
-def _column_condition(column: ColumnInfo, expr: Any, ops: Any, dialect: str) -> Condition:
+def _column_condition(column: ColumnInfo, expr: Any, ops: Any, dialect: Dialect) -> Condition:
     if not isinstance(ops, dict):
         raise FilterError(f"Expected a comparison object for column {column.name}, got {ops!r}")
     parts: list[ColumnElement[bool]] = []
@@ -102,7 +105,7 @@ def _column_condition(column: ColumnInfo, expr: Any, ops: Any, dialect: str) -> 
 
 
 def _operator(
-    column: ColumnInfo, expr: Any, op: str, raw: Any, dialect: str
+    column: ColumnInfo, expr: Any, op: str, raw: Any, dialect: Dialect
 ) -> ColumnElement[bool]:
     if op == "_is_null":
         return expr.is_(None) if raw else expr.is_not(None)  # type: ignore[no-any-return]
@@ -128,36 +131,37 @@ def _operator(
         return comparisons[op](value)  # type: ignore[no-any-return]
     if column.scalar == "String":
         if op in ("_like", "_nlike", "_ilike", "_nilike"):
-            matched = sql_dialect.text_like(dialect, expr, value, insensitive="ilike" in op)
+            matched = dialect.text_like(expr, value, insensitive="ilike" in op)
             return not_(matched) if op.startswith("_n") else matched
         if op in ("_similar", "_nsimilar"):
             try:
-                sql_dialect.similar_to_regex(value)
+                # A pattern no database can use is refused with a sentence, not a SQL error.
+                similar_to_regex(value)
             except re.error as error:
                 raise FilterError(f"Invalid SIMILAR TO pattern {value!r}: {error}") from None
-            matched = sql_dialect.text_similar(dialect, expr, value)
+            matched = dialect.text_similar(expr, value)
             return not_(matched) if op == "_nsimilar" else matched
     raise FilterError(f"field \"{op}\" not found in type: '{column.scalar}_comparison_exp'")
 
 
-def _json_operator(expr: Any, op: str, value: Any, dialect: str) -> ColumnElement[bool]:
+def _json_operator(expr: Any, op: str, value: Any, dialect: Dialect) -> ColumnElement[bool]:
     if op == "_eq":
-        return sql_dialect.json_equals(dialect, expr, value)
+        return dialect.json_equals(expr, value)
     if op == "_neq":
-        return not_(sql_dialect.json_equals(dialect, expr, value))
+        return not_(dialect.json_equals(expr, value))
     if op in ("_in", "_nin"):
         values = value if isinstance(value, list) else [value]
-        matched = or_(false(), *(sql_dialect.json_equals(dialect, expr, v) for v in values))
+        matched = or_(false(), *(dialect.json_equals(expr, v) for v in values))
         return matched if op == "_in" else not_(matched)
     if op == "_contains":
-        return sql_dialect.json_contains(dialect, expr, value)
+        return dialect.json_contains(expr, value)
     if op == "_contained_in":
-        return sql_dialect.json_contained_in(dialect, expr, value)
+        return dialect.json_contained_in(expr, value)
     if op == "_has_key":
-        return sql_dialect.json_has_key(dialect, expr, value)
+        return dialect.json_has_key(expr, value)
     if op in ("_has_keys_any", "_has_keys_all"):
         keys = value if isinstance(value, list) else [value]
         if not keys:
             return true() if op == "_has_keys_all" else false()
-        return sql_dialect.json_has_keys(dialect, expr, keys, every=op == "_has_keys_all")
+        return dialect.json_has_keys(expr, keys, every=op == "_has_keys_all")
     raise FilterError(f"Operator {op} is not supported on jsonb column values")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.sql import FromClause
 
-from prefect_server.database import dialect as sql_dialect
+from prefect_server.database.dialect import Dialect
 from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo
 from prefect_server.graphql.hasura.ordering import apply_direction, order_terms
@@ -57,7 +57,7 @@ class Measure:
 
 
 def _prepare(
-    selection: Selection, dialect: str, keys: Sequence[Any] | None
+    selection: Selection, dialect: Dialect, keys: Sequence[Any] | None
 ) -> tuple[FromClause, list[ColumnElement[bool]], list[tuple[Any, str]]]:
     table = selection.table
     alias = table.from_clause(selection.function_args)
@@ -74,7 +74,10 @@ def _prepare(
 
 
 def rows_statement(
-    selection: Selection, dialect: str, columns: Sequence[str], keys: Sequence[Any] | None = None
+    selection: Selection,
+    dialect: Dialect,
+    columns: Sequence[str],
+    keys: Sequence[Any] | None = None,
 ) -> Select[Any]:
     """The selected ``columns`` (plus ``_p``, the parent key, when batched), in order."""
     alias, conditions, terms = _prepare(selection, dialect, keys)
@@ -135,14 +138,14 @@ def rows_statement(
     return stmt
 
 
-def _measure(measure: Measure, sub: Any, dialect: str) -> Any:
+def _measure(measure: Measure, sub: Any, dialect: Dialect) -> Any:
     if measure.fn == "count":
         if not measure.columns:
             return func.count()
         if len(measure.columns) == 1:
             target = sub.c[measure.columns[0]]
         else:
-            target = sql_dialect.row_value(dialect, [sub.c[c] for c in measure.columns])
+            target = dialect.row_value([sub.c[c] for c in measure.columns])
         return func.count(target.distinct() if measure.distinct else target)
     (column,) = measure.columns
     expr = sub.c[column]
@@ -151,15 +154,15 @@ def _measure(measure: Measure, sub: Any, dialect: str) -> Any:
     if measure.fn == "avg":
         return func.avg(expr * 1.0)
     if measure.fn in ("stddev", "stddev_samp", "stddev_pop"):
-        return sql_dialect.stddev(dialect, expr, sample=measure.fn != "stddev_pop")
+        return dialect.stddev(expr, sample=measure.fn != "stddev_pop")
     if measure.fn in ("variance", "var_samp", "var_pop"):
-        return sql_dialect.variance(dialect, expr, sample=measure.fn != "var_pop")
+        return dialect.variance(expr, sample=measure.fn != "var_pop")
     raise FilterError(f"Unknown aggregate function {measure.fn!r}")
 
 
 def aggregate_statement(
     selection: Selection,
-    dialect: str,
+    dialect: Dialect,
     measures: Sequence[Measure],
     keys: Sequence[Any] | None = None,
 ) -> Select[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, exc, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database import dialect as sql_dialect
+from prefect_server.database.dialect import Dialect
 from prefect_server.database.models import utcnow
 from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
@@ -88,7 +88,7 @@ async def insert_rows(
     table: TableInfo,
     objects: Sequence[dict[str, Any]],
     on_conflict: dict[str, Any] | None,
-    dialect: str,
+    dialect: Dialect,
 ) -> list[uuid.UUID]:
     """Insert ``objects`` (with nested relationship inserts); the ids of rows written."""
     ids: list[uuid.UUID] = []
@@ -104,7 +104,7 @@ async def _insert_one(
     table: TableInfo,
     obj: dict[str, Any],
     on_conflict: dict[str, Any] | None,
-    dialect: str,
+    dialect: Dialect,
 ) -> uuid.UUID | None:
     if table.name in STATE_TABLES:
         return await _insert_state(session, table, obj)
@@ -120,7 +120,7 @@ async def _insert_one(
             if child is not None:
                 values[rel.local] = child
     values.setdefault("id", uuid.uuid4())
-    stmt = sql_dialect.insert(session, table.table).values(values)
+    stmt = dialect.insert(table.table).values(values)
     if on_conflict:
         stmt = _on_conflict(table, stmt, on_conflict, dialect)
     try:
@@ -141,7 +141,7 @@ async def _insert_one(
     return row_id  # type: ignore[no-any-return]
 
 
-def _on_conflict(table: TableInfo, stmt: Any, on_conflict: dict[str, Any], dialect: str) -> Any:
+def _on_conflict(table: TableInfo, stmt: Any, on_conflict: dict[str, Any], dialect: Dialect) -> Any:
     named = constraints(table)
     columns = named.get(on_conflict.get("constraint") or "")
     if columns is None:
@@ -169,7 +169,7 @@ async def _insert_state(session: AsyncSession, table: TableInfo, obj: dict[str, 
 
 
 async def matching_ids(
-    session: AsyncSession, table: TableInfo, where: Any, dialect: str
+    session: AsyncSession, table: TableInfo, where: Any, dialect: Dialect
 ) -> list[uuid.UUID]:
     alias = table.from_clause()
     condition = where_clause(table, alias, where, dialect)

@@ -1,0 +1,1 @@
+"""The two implementations of ``prefect_server.database.dialect.Dialect``."""

@@ -1,0 +1,71 @@
+"""Cloud-hook deliveries run in the background after the state's commit; app shutdown
+waits for the ones under way (bounded), so a state written just before a restart is
+still announced."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from prefect_server.app import create_app
+from prefect_server.database.engine import Database
+from prefect_server.orchestration import cloud_hooks
+from prefect_server.settings import Settings
+
+import factories
+
+# Longer than a test needs to reach the end of the lifespan, shorter than the drain bound.
+RESPONSE_DELAY = 1.5
+
+
+@pytest.fixture
+def slow_receiver() -> Iterator[tuple[str, list[str]]]:
+    """A receiver that answers after RESPONSE_DELAY and only then records the request."""
+    answered: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            time.sleep(RESPONSE_DELAY)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"{}")
+            answered.append(self.path)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", answered
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_app_shutdown_waits_for_deliveries_under_way(
+    settings: Settings, db: Database, slow_receiver: tuple[str, list[str]]
+) -> None:
+    url, answered = slow_receiver
+    tenant_id, flow_id = await factories.flow_chain(db)
+    async with db.transaction() as session:
+        await cloud_hooks.create_cloud_hook(
+            session,
+            tenant_id=tenant_id,
+            type="WEBHOOK",
+            states=["RUNNING"],
+            config={"url": f"{url}/hook"},
+        )
+    app = create_app(settings.replace(graceful_shutdown_seconds=10))
+    async with app.router.lifespan_context(app):
+        run_id = await factories.create_flow_run(db, flow_id)
+        await factories.set_flow_run_state(db, run_id, {"type": "Running"})
+        assert answered == []
+    assert answered == ["/hook"]
