@@ -8,7 +8,6 @@ real migrations once per session; every test starts from empty tables.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -38,17 +37,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    # Every test's app builds its own GraphQL schema (~50,000 objects), and most of them
-    # outlive their test; by the end the heap holds some 2 GB. CPython's finalisation
-    # then ran full collections over all of it: 50-55 s between the summary and the
-    # exit. Nothing is left to finalise that matters here (servers and engines are
-    # stopped by their fixtures), so the final collections skip what already exists.
-    gc.disable()
-    gc.freeze()
 
 
 @pytest.fixture(scope="session")
