@@ -1,4 +1,4 @@
-"""Payload types shared by several action modules (spec §2.3), defined once.
+"""Payload types shared by several action modules, defined once.
 
 Strawberry refuses two classes with one GraphQL name, so every action module
 imports these instead of declaring its own ``success_payload``.
@@ -13,6 +13,12 @@ import strawberry
 
 from prefect_server.graphql.scalars import UUID
 
+if TYPE_CHECKING:
+    # The UUID scalar writes a uuid.UUID and its text alike.
+    RowId: TypeAlias = uuid.UUID | str
+else:
+    RowId = UUID
+
 
 @strawberry.type(name="success_payload")
 class SuccessPayload:
@@ -20,35 +26,44 @@ class SuccessPayload:
     error: str | None = None
 
 
-def _id_payload(name: str) -> type:
-    return strawberry.type(
-        type(name, (), {"__annotations__": {"id": UUID | None}, "id": None}), name=name
-    )
+# Server 1 names one ``*_id_payload`` per kind of row; they differ in name only. The
+# base is in no field's type, so it is not part of the schema.
+@strawberry.type
+class IdPayload:
+    id: RowId | None = None
 
 
-if TYPE_CHECKING:
-    # What type checkers see of each ``*_id_payload``: the GraphQL types differ in name only.
-    class IdPayload:
-        id: uuid.UUID | str | None  # the UUID scalar writes either as text
+@strawberry.type(name="flow_id_payload")
+class FlowIdPayload(IdPayload): ...
 
-        def __init__(self, id: uuid.UUID | str | None = None) -> None: ...
 
-    FlowIdPayload: TypeAlias = IdPayload
-    FlowRunIdPayload: TypeAlias = IdPayload
-    TaskRunIdPayload: TypeAlias = IdPayload
-    ProjectIdPayload: TypeAlias = IdPayload
-    TenantIdPayload: TypeAlias = IdPayload
-    AgentIdPayload: TypeAlias = IdPayload
-    AgentConfigIdPayload: TypeAlias = IdPayload
-    CloudHookIdPayload: TypeAlias = IdPayload
-    TaskRunArtifactIdPayload: TypeAlias = IdPayload
-else:
-    FlowIdPayload = _id_payload("flow_id_payload")
-    FlowRunIdPayload = _id_payload("flow_run_id_payload")
-    TaskRunIdPayload = _id_payload("task_run_id_payload")
-    ProjectIdPayload = _id_payload("project_id_payload")
-    TenantIdPayload = _id_payload("tenant_id_payload")
-    AgentIdPayload = _id_payload("agent_id_payload")
-    AgentConfigIdPayload = _id_payload("agent_config_id_payload")
-    CloudHookIdPayload = _id_payload("cloud_hook_id_payload")
-    TaskRunArtifactIdPayload = _id_payload("task_run_artifact_id_payload")
+@strawberry.type(name="flow_run_id_payload")
+class FlowRunIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="task_run_id_payload")
+class TaskRunIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="project_id_payload")
+class ProjectIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="tenant_id_payload")
+class TenantIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="agent_id_payload")
+class AgentIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="agent_config_id_payload")
+class AgentConfigIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="cloud_hook_id_payload")
+class CloudHookIdPayload(IdPayload): ...
+
+
+@strawberry.type(name="task_run_artifact_id_payload")
+class TaskRunArtifactIdPayload(IdPayload): ...

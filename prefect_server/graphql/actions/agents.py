@@ -1,4 +1,4 @@
-"""Agent and agent-config mutations (spec §3.8)."""
+"""Agent and agent-config mutations."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from prefect_server.graphql.actions._payloads import (
     AgentIdPayload,
     SuccessPayload,
 )
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import agents
@@ -53,56 +54,44 @@ class Mutation:
     @strawberry.mutation
     async def register_agent(
         self, info: Info[Context, None], input: RegisterAgentInput
-    ) -> AgentIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            agent_id = await agents.register_agent(
-                session,
-                type=input.type,
-                tenant_id=input.tenant_id,
-                labels=input.labels,
-                agent_config_id=input.agent_config_id,
-                name=input.name,
-                core_version=info.context.core_version,
-            )
+    ) -> AgentIdPayload | None:
+        agent_id = await in_transaction(
+            info,
+            agents.register_agent,
+            type=input.type,
+            tenant_id=input.tenant_id,
+            labels=input.labels,
+            agent_config_id=input.agent_config_id,
+            name=input.name,
+            core_version=info.context.core_version,
+        )
         return AgentIdPayload(id=agent_id)
 
     @strawberry.mutation
     async def delete_agent(
         self, info: Info[Context, None], input: DeleteAgentInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            return SuccessPayload(success=await agents.delete_agent(session, input.agent_id))
+        return await succeeded(info, agents.delete_agent, input.agent_id)
 
     @strawberry.mutation
     async def create_agent_config(
         self, info: Info[Context, None], input: CreateAgentConfigInput
-    ) -> AgentConfigIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            config_id = await agents.create_agent_config(
-                session,
-                input.tenant_id,
-                input.name,
-                input.settings,  # type: ignore[arg-type]
-            )
+    ) -> AgentConfigIdPayload | None:
+        config_id = await in_transaction(
+            info, agents.create_agent_config, input.tenant_id, input.name, input.settings
+        )
         return AgentConfigIdPayload(id=config_id)
 
     @strawberry.mutation
     async def delete_agent_config(
         self, info: Info[Context, None], input: DeleteAgentConfigInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await agents.delete_agent_config(session, input.agent_config_id)
-        return SuccessPayload(success=ok)
+        return await succeeded(info, agents.delete_agent_config, input.agent_config_id)
 
     @strawberry.mutation
     async def update_agent_config(
         self, info: Info[Context, None], input: UpdateAgentConfigInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await agents.update_agent_config(
-                session,
-                input.agent_config_id,
-                input.name,
-                input.settings,  # type: ignore[arg-type]
-            )
-        return SuccessPayload(success=ok)
+        return await succeeded(
+            info, agents.update_agent_config, input.agent_config_id, input.name, input.settings
+        )

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import SuccessPayload, TaskRunArtifactIdPayload
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import artifacts
@@ -36,36 +37,31 @@ class Mutation:
     async def create_task_run_artifact(
         self, info: Info[Context, None], input: CreateTaskRunArtifactInput
     ) -> TaskRunArtifactIdPayload | None:
-        ctx = info.context
-        async with ctx.db.transaction() as session:
-            artifact_id = await artifacts.create_task_run_artifact(
-                session,
-                task_run_id=input.task_run_id,
-                kind=input.kind,
-                data=input.data,
-                tenant_id=input.tenant_id,
-                max_payload_bytes=ctx.settings.artifacts_max_payload_bytes,
-            )
+        artifact_id = await in_transaction(
+            info,
+            artifacts.create_task_run_artifact,
+            task_run_id=input.task_run_id,
+            kind=input.kind,
+            data=input.data,
+            tenant_id=input.tenant_id,
+            max_payload_bytes=info.context.settings.artifacts_max_payload_bytes,
+        )
         return TaskRunArtifactIdPayload(id=artifact_id)
 
     @strawberry.mutation
     async def update_task_run_artifact(
         self, info: Info[Context, None], input: UpdateTaskRunArtifactInput
     ) -> SuccessPayload | None:
-        ctx = info.context
-        async with ctx.db.transaction() as session:
-            done = await artifacts.update_task_run_artifact(
-                session,
-                input.task_run_artifact_id,
-                input.data,
-                max_payload_bytes=ctx.settings.artifacts_max_payload_bytes,
-            )
-        return SuccessPayload(success=done)
+        return await succeeded(
+            info,
+            artifacts.update_task_run_artifact,
+            input.task_run_artifact_id,
+            input.data,
+            max_payload_bytes=info.context.settings.artifacts_max_payload_bytes,
+        )
 
     @strawberry.mutation
     async def delete_task_run_artifact(
         self, info: Info[Context, None], input: DeleteTaskRunArtifactInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await artifacts.delete_task_run_artifact(session, input.task_run_artifact_id)
-        return SuccessPayload(success=done)
+        return await succeeded(info, artifacts.delete_task_run_artifact, input.task_run_artifact_id)

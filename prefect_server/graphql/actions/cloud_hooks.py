@@ -1,4 +1,4 @@
-"""Cloud-hook mutations (spec §3.10)."""
+"""Cloud-hook mutations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import CloudHookIdPayload, SuccessPayload
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import cloud_hooks
@@ -69,56 +70,49 @@ class Mutation:
     async def create_cloud_hook(
         self, info: Info[Context, None], input: CreateCloudHookInput
     ) -> CloudHookIdPayload | None:
-        async with info.context.db.transaction() as session:
-            hook_id = await cloud_hooks.create_cloud_hook(
-                session,
-                tenant_id=input.tenant_id,
-                type=input.type.value,
-                states=input.states,
-                config=input.config,  # type: ignore[arg-type]
-                name=input.name,
-                version_group_id=input.version_group_id,
-            )
+        hook_id = await in_transaction(
+            info,
+            cloud_hooks.create_cloud_hook,
+            tenant_id=input.tenant_id,
+            type=input.type.value,
+            states=input.states,
+            config=input.config,
+            name=input.name,
+            version_group_id=input.version_group_id,
+        )
         return CloudHookIdPayload(id=hook_id)
 
     @strawberry.mutation
     async def delete_cloud_hook(
         self, info: Info[Context, None], input: DeleteCloudHookInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await cloud_hooks.delete_cloud_hook(session, input.cloud_hook_id)
-        return SuccessPayload(success=done)
+        return await succeeded(info, cloud_hooks.delete_cloud_hook, input.cloud_hook_id)
 
     @strawberry.mutation
     async def set_cloud_hook_active(
         self, info: Info[Context, None], input: SetCloudHookActiveInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await cloud_hooks.set_cloud_hook_active(session, input.cloud_hook_id, True)
-        return SuccessPayload(success=done)
+        return await succeeded(info, cloud_hooks.set_cloud_hook_active, input.cloud_hook_id, True)
 
     @strawberry.mutation
     async def set_cloud_hook_inactive(
         self, info: Info[Context, None], input: SetCloudHookInactiveInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await cloud_hooks.set_cloud_hook_active(session, input.cloud_hook_id, False)
-        return SuccessPayload(success=done)
+        return await succeeded(info, cloud_hooks.set_cloud_hook_active, input.cloud_hook_id, False)
 
     @strawberry.mutation
     async def test_cloud_hook(
         self, info: Info[Context, None], input: TestCloudHookInput
     ) -> SuccessPayload | None:
-        ctx = info.context
         try:
-            async with ctx.db.transaction() as session:
-                await cloud_hooks.test_cloud_hook(
-                    session,
-                    input.cloud_hook_id,
-                    flow_run_id=input.flow_run_id,
-                    state_type=input.state_type.value if input.state_type else None,
-                    settings=ctx.settings,
-                )
+            await in_transaction(
+                info,
+                cloud_hooks.test_cloud_hook,
+                input.cloud_hook_id,
+                flow_run_id=input.flow_run_id,
+                state_type=input.state_type.value if input.state_type else None,
+                settings=info.context.settings,
+            )
         except Exception as exc:
             # Server 1 reported any failure of the test send in the payload, not as an error.
             return SuccessPayload(success=False, error=str(exc))

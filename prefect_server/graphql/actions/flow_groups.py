@@ -1,4 +1,4 @@
-"""Flow-group mutations (spec §3.4)."""
+"""Flow-group mutations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import SuccessPayload
+from prefect_server.graphql.actions._transaction import succeeded
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import flow_groups
@@ -79,64 +80,53 @@ class Mutation:
     async def delete_flow_group(
         self, info: Info[Context, None], input: DeleteFlowGroupInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.delete_flow_group(session, input.flow_group_id)
-        return SuccessPayload(success=ok)
+        return await succeeded(info, flow_groups.delete_flow_group, input.flow_group_id)
 
     @strawberry.mutation
     async def set_flow_group_default_parameters(
         self, info: Info[Context, None], input: SetFlowGroupDefaultParametersInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.set_default_parameters(
-                session,
-                input.flow_group_id,
-                input.parameters,  # type: ignore[arg-type]
-            )
-        return SuccessPayload(success=ok)
+        return await succeeded(
+            info, flow_groups.set_default_parameters, input.flow_group_id, input.parameters
+        )
 
     @strawberry.mutation
     async def set_flow_group_labels(
         self, info: Info[Context, None], input: SetFlowGroupLabelsInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.set_labels(session, input.flow_group_id, input.labels)
-        return SuccessPayload(success=ok)
+        return await succeeded(info, flow_groups.set_labels, input.flow_group_id, input.labels)
 
     @strawberry.mutation
     async def set_flow_group_description(
         self, info: Info[Context, None], input: SetFlowGroupDescriptionInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.set_description(session, input.flow_group_id, input.description)
-        return SuccessPayload(success=ok)
+        return await succeeded(
+            info, flow_groups.set_description, input.flow_group_id, input.description
+        )
 
     @strawberry.mutation
     async def set_flow_group_run_config(
         self, info: Info[Context, None], input: SetFlowGroupRunConfigInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.set_run_config(session, input.flow_group_id, input.run_config)
-        return SuccessPayload(success=ok)
+        return await succeeded(
+            info, flow_groups.set_run_config, input.flow_group_id, input.run_config
+        )
 
     @strawberry.mutation
     async def set_flow_group_schedule(
         self, info: Info[Context, None], input: SetFlowGroupScheduleInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.set_schedule(
-                session,
-                input.flow_group_id,
-                cron_clocks=_clocks(input.cron_clocks, "cron"),
-                interval_clocks=_clocks(input.interval_clocks, "interval"),
-                timezone=input.timezone,
-            )
-        return SuccessPayload(success=ok)
+        return await succeeded(
+            info,
+            flow_groups.set_schedule,
+            input.flow_group_id,
+            cron_clocks=_clocks(input.cron_clocks, "cron"),
+            interval_clocks=_clocks(input.interval_clocks, "interval"),
+            timezone=input.timezone,
+        )
 
     @strawberry.mutation
     async def delete_flow_group_schedule(
         self, info: Info[Context, None], input: DeleteFlowGroupScheduleInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            ok = await flow_groups.delete_schedule(session, input.flow_group_id)
-        return SuccessPayload(success=ok)
+        return await succeeded(info, flow_groups.delete_schedule, input.flow_group_id)

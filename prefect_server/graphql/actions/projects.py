@@ -1,4 +1,4 @@
-"""Project mutations (spec §3.2)."""
+"""Project mutations."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import ProjectIdPayload, SuccessPayload
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import UUID
 from prefect_server.orchestration import projects
@@ -36,7 +37,7 @@ class SetProjectDescriptionInput:
     description: str | None = None
 
 
-def _updated(ok: bool, project_id: str) -> ProjectIdPayload | None:  # type: ignore[valid-type]
+def _updated(ok: bool, project_id: str) -> ProjectIdPayload:
     if not ok:
         raise ValidationFailed("Update failed")
     return ProjectIdPayload(id=project_id)
@@ -47,34 +48,30 @@ class Mutation:
     @strawberry.mutation
     async def create_project(
         self, info: Info[Context, None], input: CreateProjectInput
-    ) -> ProjectIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            project_id = await projects.create_project(
-                session, input.tenant_id, input.name, input.description
-            )
+    ) -> ProjectIdPayload | None:
+        project_id = await in_transaction(
+            info, projects.create_project, input.tenant_id, input.name, input.description
+        )
         return ProjectIdPayload(id=project_id)
 
     @strawberry.mutation
     async def delete_project(
         self, info: Info[Context, None], input: DeleteProjectInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            return SuccessPayload(success=await projects.delete_project(session, input.project_id))
+        return await succeeded(info, projects.delete_project, input.project_id)
 
     @strawberry.mutation
     async def set_project_name(
         self, info: Info[Context, None], input: SetProjectNameInput
-    ) -> ProjectIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            ok = await projects.set_project_name(session, input.project_id, input.name)
+    ) -> ProjectIdPayload | None:
+        ok = await in_transaction(info, projects.set_project_name, input.project_id, input.name)
         return _updated(ok, input.project_id)
 
     @strawberry.mutation
     async def set_project_description(
         self, info: Info[Context, None], input: SetProjectDescriptionInput
-    ) -> ProjectIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            ok = await projects.set_project_description(
-                session, input.project_id, input.description
-            )
+    ) -> ProjectIdPayload | None:
+        ok = await in_transaction(
+            info, projects.set_project_description, input.project_id, input.description
+        )
         return _updated(ok, input.project_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from prefect_server.graphql.actions._transaction import in_transaction
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import UUID, DateTime
 from prefect_server.orchestration import queue
@@ -29,13 +30,13 @@ class Mutation:
         self, info: Info[Context, None], input: GetRunsInQueueInput
     ) -> RunsInQueuePayload | None:
         ctx = info.context
-        async with ctx.db.transaction() as session:
-            ids = await queue.get_runs_in_queue(
-                session,
-                input.tenant_id,
-                before=input.before,  # type: ignore[arg-type]
-                labels=sorted(input.labels or []),
-                agent_id=ctx.agent_id,
-                limit=ctx.settings.queued_runs_returned_limit,
-            )
+        ids = await in_transaction(
+            info,
+            queue.get_runs_in_queue,
+            input.tenant_id,
+            before=input.before,
+            labels=sorted(input.labels or []),
+            agent_id=ctx.agent_id,
+            limit=ctx.settings.queued_runs_returned_limit,
+        )
         return RunsInQueuePayload(flow_run_ids=ids)

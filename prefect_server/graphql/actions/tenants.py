@@ -1,4 +1,4 @@
-"""Tenant mutations (spec §3.1)."""
+"""Tenant mutations."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import SuccessPayload, TenantIdPayload
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import tenants
@@ -42,7 +43,7 @@ class UpdateTenantSettingsInput:
     settings: JSON | None = None
 
 
-def _updated(ok: bool, tenant_id: str) -> TenantIdPayload | None:  # type: ignore[valid-type]
+def _updated(ok: bool, tenant_id: str) -> TenantIdPayload:
     if not ok:
         raise ValidationFailed("Update failed.")
     return TenantIdPayload(id=tenant_id)
@@ -53,9 +54,8 @@ class Mutation:
     @strawberry.mutation
     async def create_tenant(
         self, info: Info[Context, None], input: CreateTenantInput
-    ) -> TenantIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            tenant_id = await tenants.create_tenant(session, input.name, input.slug)
+    ) -> TenantIdPayload | None:
+        tenant_id = await in_transaction(info, tenants.create_tenant, input.name, input.slug)
         return TenantIdPayload(id=tenant_id)
 
     @strawberry.mutation
@@ -64,29 +64,27 @@ class Mutation:
     ) -> SuccessPayload | None:
         if not input.confirm:
             raise ValidationFailed("Must pass `confirm=True` to proceed.")
-        async with info.context.db.transaction() as session:
-            return SuccessPayload(success=await tenants.delete_tenant(session, input.tenant_id))
+        return await succeeded(info, tenants.delete_tenant, input.tenant_id)
 
     @strawberry.mutation
     async def update_tenant_name(
         self, info: Info[Context, None], input: UpdateTenantNameInput
-    ) -> TenantIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            ok = await tenants.update_tenant_name(session, input.tenant_id, input.name)
+    ) -> TenantIdPayload | None:
+        ok = await in_transaction(info, tenants.update_tenant_name, input.tenant_id, input.name)
         return _updated(ok, input.tenant_id)
 
     @strawberry.mutation
     async def update_tenant_slug(
         self, info: Info[Context, None], input: UpdateTenantSlugInput
-    ) -> TenantIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            ok = await tenants.update_tenant_slug(session, input.tenant_id, input.slug)
+    ) -> TenantIdPayload | None:
+        ok = await in_transaction(info, tenants.update_tenant_slug, input.tenant_id, input.slug)
         return _updated(ok, input.tenant_id)
 
     @strawberry.mutation
     async def update_tenant_settings(
         self, info: Info[Context, None], input: UpdateTenantSettingsInput
-    ) -> TenantIdPayload | None:  # type: ignore[valid-type]
-        async with info.context.db.transaction() as session:
-            ok = await tenants.update_tenant_settings(session, input.tenant_id, input.settings)
+    ) -> TenantIdPayload | None:
+        ok = await in_transaction(
+            info, tenants.update_tenant_settings, input.tenant_id, input.settings
+        )
         return _updated(ok, input.tenant_id)
