@@ -1,5 +1,7 @@
 """A real ``prefect-server start`` process, a private PostgreSQL instance, and a load
-of GraphQL writes whose every answer is recorded (for the outage and shutdown tests)."""
+of GraphQL writes whose every answer is recorded (for the outage and shutdown tests).
+
+Every test that starts a server process or waits for one to answer does it here."""
 
 from __future__ import annotations
 
@@ -12,60 +14,91 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from waiting import wait_for
 
 from prefect_server.testing import free_port
 
 CREATE_PROJECT = "mutation($input: create_project_input!) { create_project(input: $input) { id } }"
 
 
+def command() -> list[str]:
+    """``prefect-server`` as installed beside this interpreter (what users run)."""
+    script = Path(sys.executable).with_name("prefect-server")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "prefect_server.cli"]
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without any prefect-server setting, HOME at ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER")}
+    env["HOME"] = str(home)
+    env.update(extra)
+    return env
+
+
+def wait_until_serving(
+    url: str,
+    process: subprocess.Popen[bytes] | subprocess.Popen[str],
+    output: Callable[[], str] = lambda: "",
+    timeout: float = 90,
+) -> None:
+    """Until ``url`` answers 200; fails at once, with ``output()``, if ``process`` exits."""
+
+    def answers() -> bool:
+        assert process.poll() is None, f"the server exited early:\n{output()}"
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(answers, timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {url} did not answer\n{output()}") from None
+
+
 class Server:
+    """``prefect-server start --port <free port> *args`` in its own environment (the
+    caller's without prefect-server settings, HOME at ``home``, then ``env``), its
+    output in a log file under ``home``."""
+
     def __init__(
-        self, database_url: str, home: Path, *extra: str, env: dict[str, str] | None = None
+        self,
+        home: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        port_from_env: bool = False,
     ):
+        """``port_from_env``: give the port as PREFECT_SERVER__PORT instead of --port,
+        as a container's environment does."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / f"server-{self.port}.log"
         self.log = self.log_path.open("w")
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER_")}
-        environ.update({"PREFECT_SERVER__HOME": str(home), **(env or {})})
+        port = {"PREFECT_SERVER__PORT": str(self.port)} if port_from_env else {}
+        flag = [] if port_from_env else ["--port", str(self.port)]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect_server.cli",
-                "start",
-                "--port",
-                str(self.port),
-                "--database-url",
-                database_url,
-                "--no-ui",
-                *extra,
-            ],
+            [*command(), "start", *flag, *args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
-            env=environ,
+            env=clean_env(home, **{**(env or {}), **port}),
         )
 
-    def wait_until_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            try:
-                if httpx.get(self.url + "/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError("the server did not become ready:\n" + self.output())
+    def wait_until_serving(self, path: str = "/health", timeout: float = 90) -> None:
+        wait_until_serving(self.url + path, self.process, self.output, timeout)
+
+    def wait_until_ready(self, timeout: float = 90) -> None:
+        """Until /ready answers: the database is reachable too."""
+        self.wait_until_serving("/ready", timeout)
 
     def output(self) -> str:
         if not self.log.closed:
             self.log.flush()
-        return self.log_path.read_text()
+        return self.log_path.read_text(errors="replace")
 
     def terminate(self, timeout: float = 60) -> tuple[int, float]:
         """SIGTERM; the exit code and the seconds it took."""
@@ -73,6 +106,18 @@ class Server:
         self.process.send_signal(signal.SIGTERM)
         code = self.process.wait(timeout)
         return code, time.monotonic() - started
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> str:
+        """Signal the server, kill it if it has not exited within ``timeout``; its output."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+        return self.output()
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -7,8 +7,6 @@ import dataclasses
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from alembic.migration import MigrationContext
+from serverproc import Server, clean_env, command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -26,75 +25,17 @@ import prefect_server
 from prefect_server import startup
 from prefect_server.cli import app as cli_app
 from prefect_server.database import migrations
-from prefect_server.testing import free_port
 
 HELLO = "{ hello api { backend } }"
 
 
-def _clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment without any prefect-server setting, HOME at ``home``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER")}
-    env["HOME"] = str(home)
-    env.update(extra)
-    return env
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("prefect-server")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "prefect_server.cli"]
-
-
-class ServerProcess:
-    def __init__(self, args: list[str], env: dict[str, str], port: int):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self._output: str | None = None
-        self.process = subprocess.Popen(
-            [*_command(), "start", "--port", str(port), *args],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_until_healthy(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server did not become healthy:\n{self.stop()}")
-
-    def output(self) -> str:
-        """Everything the process printed; call once it has exited."""
-        if self._output is None:
-            assert self.process.stdout is not None
-            self._output = self.process.stdout.read()
-            self.process.stdout.close()
-        return self._output
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.output()
-
-
 @pytest.fixture
-def start_server() -> Iterator[Any]:
-    started: list[ServerProcess] = []
+def start_server(tmp_path: Path) -> Iterator[Any]:
+    """Starts ``prefect-server start *args`` with HOME at tmp_path; stops them all after."""
+    started: list[Server] = []
 
-    def start(args: list[str], env: dict[str, str]) -> ServerProcess:
-        server = ServerProcess(args, env, free_port())
+    def start(*args: str, **env: str) -> Server:
+        server = Server(tmp_path, *args, env=env)
         started.append(server)
         return server
 
@@ -112,8 +53,8 @@ def _post(url: str, query: str) -> dict[str, Any]:
 
 
 def test_start_with_no_settings_serves_the_api(start_server: Any, tmp_path: Path) -> None:
-    server = start_server(["--no-services"], _clean_env(tmp_path))
-    server.wait_until_healthy()
+    server = start_server("--no-services")
+    server.wait_until_serving()
 
     for path in ("/", "/graphql"):
         data = _post(server.url + path, HELLO)
@@ -135,8 +76,8 @@ def test_start_with_a_database_url(
 ) -> None:
     """The suite's database (SQLite or PostgreSQL), emptied by ``db``, given as a plain URL."""
     plain = database_url.replace("+asyncpg", "").replace("+aiosqlite", "")
-    server = start_server(["--no-services", "--database-url", plain], _clean_env(tmp_path))
-    server.wait_until_healthy()
+    server = start_server("--no-services", "--database-url", plain)
+    server.wait_until_serving()
     assert _post(server.url, HELLO)["api"]["backend"] == "SERVER"
     assert asyncio.run(_tenant_slugs(database_url)) == ["default"]
     assert not (tmp_path / ".prefect_server" / "prefect_server.db").exists()
@@ -146,9 +87,7 @@ def test_start_no_upgrade_leaves_the_database_alone(start_server: Any, tmp_path:
     """With --no-upgrade the schema is someone else's job: an empty database stays
     empty and the server refuses to start on it."""
     home = tmp_path / "home"
-    server = start_server(
-        ["--no-upgrade", "--no-services"], _clean_env(tmp_path, PREFECT_SERVER__HOME=str(home))
-    )
+    server = start_server("--no-upgrade", "--no-services", PREFECT_SERVER__HOME=str(home))
     server.process.wait(timeout=90)
     assert server.process.returncode != 0
     assert "tenant" in server.output()  # the missing table is named
@@ -177,10 +116,8 @@ def _workers_of(pid: int) -> list[int]:
 def test_start_with_workers(start_server: Any, tmp_path: Path, database_url: str, db: Any) -> None:
     """``--workers 2``: two server processes answer on one port, and stop with the parent."""
     plain = database_url.replace("+asyncpg", "")
-    server = start_server(
-        ["--workers", "2", "--no-services", "--database-url", plain], _clean_env(tmp_path)
-    )
-    server.wait_until_healthy()
+    server = start_server("--workers", "2", "--no-services", "--database-url", plain)
+    server.wait_until_serving()
     workers = _workers_of(server.process.pid)
     assert len(workers) == 2, server.stop()
     for index in range(20):
@@ -377,9 +314,9 @@ def test_database_url_password_is_masked_in_the_prompt(cli_database: str) -> Non
 
 def test_database_upgrade_subprocess_uses_prefect_server_home(tmp_path: Path) -> None:
     home = tmp_path / "elsewhere"
-    env = _clean_env(tmp_path / "user", PREFECT_SERVER__HOME=str(home))
+    env = clean_env(tmp_path / "user", PREFECT_SERVER__HOME=str(home))
     completed = subprocess.run(
-        [*_command(), "database", "upgrade", "-y"],
+        [*command(), "database", "upgrade", "-y"],
         env=env,
         capture_output=True,
         text=True,

@@ -15,7 +15,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ import httpx
 import pytest
 
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
+
+from serverproc import wait_until_serving  # noqa: E402
 
 from prefect_server.testing import free_port  # noqa: E402
 
@@ -54,19 +55,6 @@ def test_the_readme_installs_the_client_with_the_client_extras_pins() -> None:
     ]["client"]
     assert pins == set(extra)
     assert any(c.startswith("prefect-server start") for c in commands)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "prefect-server start exited"
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("the server did not become healthy")
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
@@ -116,7 +104,12 @@ def test_the_quick_start_runs_top_to_bottom(tmp_path: Path) -> None:
                     )
                 )
                 if is_server:
-                    _wait_healthy(url, background[-1])
+                    wait_until_serving(
+                        f"{url}/health",
+                        background[-1],
+                        (tmp_path / f"background-{len(background) - 1}.log").read_text,
+                        timeout=120,
+                    )
                 continue
             done = subprocess.run(
                 ["bash", "-c", command],

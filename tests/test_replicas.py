@@ -3,24 +3,19 @@ its 10 runs however the replicas' scheduler passes interleave."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from serverproc import Server
 from sqlalchemy import func, select, update
 from towel_util import interval_clock, make_flow, schedule
+from waiting import wait_for_async
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowRun
-from prefect_server.testing import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -28,53 +23,23 @@ FLOWS = 20
 REPLICAS = 2
 
 
-class Replica:
-    def __init__(self, database_url: str, home: Path):
-        self.port = free_port()
-        self.log = home / f"replica-{self.port}.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER")}
-        env.update(
-            HOME=str(home),
-            PREFECT_SERVER__HOME=str(home),
-            PREFECT_SERVER__DATABASE__CONNECTION_URL=database_url,
-            PREFECT_SERVER__SERVICES__SCHEDULER__LOOP_SECONDS="1",
-            PREFECT_SERVER__LOG_LEVEL="INFO",
-        )
-        command = [str(Path(sys.executable).with_name("prefect-server")), "start"]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [*command, "--port", str(self.port), "--no-upgrade"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+class Replica(Server):
+    """``prefect-server start`` on the shared database, scheduling every second."""
 
-    def wait_until_up(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(self.output())
+    def __init__(self, database_url: str, home: Path):
+        super().__init__(
+            home,
+            "--no-upgrade",
+            env={
+                "PREFECT_SERVER__HOME": str(home),
+                "PREFECT_SERVER__DATABASE__CONNECTION_URL": database_url,
+                "PREFECT_SERVER__SERVICES__SCHEDULER__LOOP_SECONDS": "1",
+                "PREFECT_SERVER__LOG_LEVEL": "INFO",
+            },
+        )
 
     def passes(self) -> int:
         return self.output().count("Scheduled ")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @pytest.fixture
@@ -84,7 +49,7 @@ def replicas(database_url: str, tmp_path: Path) -> Iterator[list[Replica]]:
         yield started
     finally:
         for replica in started:
-            replica.stop()
+            replica.stop(signal.SIGINT, timeout=15)
 
 
 async def _counts(db: Database, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
@@ -103,13 +68,16 @@ async def _counts(db: Database, flow_ids: list[uuid.UUID]) -> dict[uuid.UUID, tu
     return {flow_id: counts.get(flow_id, (0, 0)) for flow_id in flow_ids}
 
 
-async def _until(condition: object, replicas: list[Replica], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not await condition():  # type: ignore[operator]
+async def _until(condition: Callable[[], Awaitable[bool]], replicas: list[Replica]) -> None:
+    async def met() -> bool:
         for replica in replicas:
             assert replica.process.poll() is None, replica.output()
-        assert time.monotonic() < deadline, [r.output()[-3000:] for r in replicas]
-        await asyncio.sleep(0.5)
+        return await condition()
+
+    try:
+        await wait_for_async(met, timeout=90, interval=0.5)
+    except AssertionError as exc:
+        raise AssertionError([exc, *(r.output()[-3000:] for r in replicas)]) from None
 
 
 async def test_two_replicas_schedule_each_run_exactly_once(
@@ -122,7 +90,7 @@ async def test_two_replicas_schedule_each_run_exactly_once(
     # These are activated while the replicas run, so both may race for them.
     later = [await make_flow(db, flow_schedule=daily, active=False) for _ in range(FLOWS // 2)]
     for replica in replicas:
-        replica.wait_until_up()
+        replica.wait_until_serving()
 
     async def first_flows_scheduled() -> bool:
         return all(runs >= 10 for runs, _ in (await _counts(db, flows)).values())

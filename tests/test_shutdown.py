@@ -20,8 +20,10 @@ pytestmark = pytest.mark.slow
 
 async def test_sigterm_under_load(database_url: str, db: Database, tmp_path: Path) -> None:
     server = Server(
-        database_url,
         tmp_path,
+        "--database-url",
+        database_url,
+        "--no-ui",
         "--no-upgrade",
         env={"PREFECT_SERVER__GRACEFUL_SHUTDOWN_SECONDS": "20"},
     )

@@ -3,14 +3,13 @@ and its banner says what a person needs next."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serverproc import clean_env, command
 
 from prefect_server import startup
 from prefect_server.settings import load_settings
@@ -18,11 +17,10 @@ from prefect_server.testing import free_port
 
 
 def _start(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_SERVER")}
-    script = Path(sys.executable).with_name("prefect-server")
+    """A start that is expected to be refused: run to its exit, output kept apart."""
     return subprocess.run(
-        [str(script), "start", "--no-services", *args],
-        env={**clean, "HOME": str(home), **env},
+        [*command(), "start", "--no-services", *args],
+        env=clean_env(home, **env),
         capture_output=True,
         text=True,
         timeout=120,
