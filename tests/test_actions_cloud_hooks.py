@@ -7,6 +7,7 @@ base URLs are pointed at it through the hooks settings.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import threading
 import uuid
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from prefect_server.database.engine import Database
-from prefect_server.database.models import CloudHook, Flow, FlowRun, Message, Tenant
+from prefect_server.database.models import CloudHook, Flow, FlowRun, FlowRunState, Message, Tenant
 from prefect_server.orchestration import cloud_hooks, hook_delivery
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.settings import Settings
@@ -191,7 +192,7 @@ async def test_webhook_fires_after_commit_for_matching_states(
     assert event["flow_run"]["name"] == "hooked"
     assert event["flow"]["id"] == str(flow_id)
     assert event["flow"]["name"] == "Test Flow"
-    assert event["tenant"] == {"id": str(tenant_id), "slug": "default"}
+    assert (event["tenant"]["id"], event["tenant"]["slug"]) == (str(tenant_id), "default")
     assert event["state"]["state"] == "Running"
     assert event["state"]["version"] == 3
     assert event["state"]["message"] == "go"
@@ -344,20 +345,28 @@ async def test_test_cloud_hook(gql: Any, db: Database, chain: Any, receiver: Rec
     data = await gql(TEST_HOOK, {"input": {"cloud_hook_id": str(good)}})
     assert data == {"test_cloud_hook": {"success": True, "error": None}}
     event = receiver.requests[0].json()["event"]
+    # Server 1's test events (api/cloud_hooks.py test_cloud_hook): the state carries only
+    # its version 1, name and serialisation; without a run, a made-up run and flow in
+    # the hook's tenant.
     assert event["is_test_event"] is True
-    assert (event["state"]["state"], event["state"]["message"]) == ("Success", "Test success state")
-    assert (event["tenant"]["slug"], event["flow"]["name"]) == ("test-slug", "Cloud Hook Test Flow")
+    assert (event["state"]["state"], event["state"]["version"], event["state"]["message"]) == (
+        "Success",
+        1,
+        None,
+    )
+    assert event["state"]["serialized_state"]["message"] == "Test success state"
+    assert (event["tenant"]["id"], event["tenant"]["slug"]) == (str(tenant_id), "test-slug")
+    assert event["flow"]["name"] == "Cloud Hook Test Flow"
     run_id = await factories.create_flow_run(db, flow_id, flow_run_name="real")
     await gql(
         TEST_HOOK,
         {"input": {"cloud_hook_id": str(good), "flow_run_id": str(run_id), "state_type": "FAILED"}},
     )
     event = receiver.requests[1].json()["event"]
-    assert (event["flow_run"]["name"], event["state"]["state"], event["state"]["version"]) == (
-        "real",
-        "Failed",
-        2,
-    )
+    assert (event["flow_run"]["name"], event["flow_run"]["version"]) == ("real", 2)
+    assert (event["flow_run"]["state"], event["state"]["state"]) == ("Failed", "Failed")
+    assert (event["state"]["version"], event["is_test_event"]) == (1, False)
+    assert (event["flow"]["id"], event["tenant"]["id"]) == (str(flow_id), str(tenant_id))
     bad = await create(
         db, tenant_id=tenant_id, type="WEBHOOK", states=["FAILED"], config={"url": "not a url"}
     )
@@ -384,3 +393,154 @@ async def test_delete_and_toggle(gql: Any, db: Database, chain: Any) -> None:
     assert await gql(doc, {"input": {"cloud_hook_id": str(hook_id)}}) == {
         "delete_cloud_hook": {"success": False}
     }
+
+
+# Server 1's models' fields (PrefectHQ/server database/models.py): a webhook receiver
+# sees every one of them, null where Server 1 had not selected it.
+TENANT_FIELDS = "id created updated name slug info settings projects"
+FLOW_FIELDS = (
+    "id created updated tenant_id project_id archived schedule is_schedule_active version "
+    "version_group_id core_version name description serialized_flow environment run_config "
+    "storage parameters flow_group_id project tenant tasks edges flow_runs versions flow_group"
+)
+FLOW_RUN_FIELDS = (
+    "id created updated tenant_id flow_id parameters labels run_config context version "
+    "heartbeat scheduled_start_time start_time end_time auto_scheduled name "
+    "times_resurrected idempotency_key agent_id state state_timestamp state_message "
+    "state_result state_start_time serialized_state tenant flow states task_runs logs"
+)
+STATE_FIELDS = (
+    "id created updated tenant_id flow_run_id timestamp message result start_time state "
+    "version serialized_state flow_run"
+)
+
+
+def all_fields(names: str, **values: Any) -> dict[str, Any]:
+    assert set(values) <= set(names.split())
+    return {name: values.get(name) for name in names.split()}
+
+
+async def state_change_facts(
+    db: Database, run_id: uuid.UUID, flow_id: uuid.UUID, tenant_id: uuid.UUID, version: int
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(flow, tenant, state) as Server 1 selected them for a run's state ``version``."""
+    async with db.session() as session:
+        flow = (await session.execute(select(Flow).where(Flow.id == flow_id))).scalar_one()
+        slug = (
+            await session.execute(select(Tenant.slug).where(Tenant.id == tenant_id))
+        ).scalar_one()
+        state = (
+            await session.execute(
+                select(FlowRunState).where(
+                    FlowRunState.flow_run_id == run_id, FlowRunState.version == version
+                )
+            )
+        ).scalar_one()
+
+    def text(value: dt.datetime | None) -> str | None:
+        return value and value.replace(tzinfo=value.tzinfo or dt.timezone.utc).isoformat()
+
+    return (
+        {
+            "id": str(flow_id),
+            "name": flow.name,
+            "flow_group_id": str(flow.flow_group_id),
+            "version_group_id": flow.version_group_id,
+        },
+        {"id": str(tenant_id), "slug": slug},
+        {
+            "id": str(state.id),
+            "tenant_id": None,
+            "flow_run_id": str(run_id),
+            "timestamp": text(state.timestamp),
+            "message": state.message,
+            "result": None,
+            "start_time": text(state.start_time),
+            "state": state.state,
+            "version": version,
+            "serialized_state": state.serialized_state,
+        },
+    )
+
+
+async def test_webhook_payload(db: Database, chain: Any, receiver: Receiver) -> None:
+    tenant_id, flow_id = chain
+    await create(
+        db,
+        tenant_id=tenant_id,
+        type="WEBHOOK",
+        states=["FAILED"],
+        config={"url": f"{receiver.url}/hook"},
+    )
+    run_id = await factories.create_flow_run(db, flow_id, flow_run_name="doomed")
+    await factories.set_flow_run_state(db, run_id, {"type": "Running"})
+    before = dt.datetime.now(dt.timezone.utc)
+    await factories.set_flow_run_state(db, run_id, {"type": "Failed", "message": "it broke"})
+    (request,) = await receiver.delivered()
+    flow, tenant, state = await state_change_facts(db, run_id, flow_id, tenant_id, 3)
+    body = request.json()
+    event = body["event"]
+    assert (
+        before <= dt.datetime.fromisoformat(event["timestamp"]) <= dt.datetime.now(dt.timezone.utc)
+    )
+    # Server 1 (api/cloud_hooks.py _call_webhook, utilities/events.py, api/states.py):
+    # the event's run is the run as read before the write, its state the new state row.
+    assert body == {
+        "event": {
+            "id": request.headers["x-prefect-event-id"],
+            "timestamp": event["timestamp"],
+            "type": "FlowRunStateChange",
+            "flow_run": all_fields(
+                FLOW_RUN_FIELDS,
+                id=str(run_id),
+                state="Running",
+                name="doomed",
+                version=2,
+                flow=all_fields(FLOW_FIELDS, **flow),
+                tenant=all_fields(TENANT_FIELDS, **tenant),
+            ),
+            "state": all_fields(STATE_FIELDS, **state),
+            "flow": all_fields(FLOW_FIELDS, **flow),
+            "tenant": all_fields(TENANT_FIELDS, **tenant),
+            "is_test_event": False,
+        }
+    }
+    assert state["message"] == "it broke" and state["serialized_state"]["type"] == "Failed"
+    assert state["start_time"] is None
+    assert uuid.UUID(event["id"])
+
+
+async def test_prefect_message_payload(db: Database, chain: Any) -> None:
+    tenant_id, flow_id = chain
+    await create(db, tenant_id=tenant_id, type="PREFECT_MESSAGE", states=["SCHEDULED"])
+    run_id = await factories.create_flow_run(db, flow_id, flow_run_name="noted")
+    async with db.session() as session:
+        (message,) = list(await session.scalars(select(Message)))
+    flow, tenant, state = await state_change_facts(db, run_id, flow_id, tenant_id, 1)
+    # Server 1 (api/cloud_hooks.py _call_prefect_message, api/messages.py): a CLOUD_HOOK
+    # message without text whose content holds only the event's set fields: no event
+    # id, timestamp, type or test flag. A new run had no state and version 0.
+    assert (message.tenant_id, message.type, message.text, message.read) == (
+        tenant_id,
+        "CLOUD_HOOK",
+        None,
+        False,
+    )
+    assert message.content == {
+        "event": {
+            "flow_run": {
+                "id": str(run_id),
+                "state": None,
+                "name": "noted",
+                "version": 0,
+                "flow": flow,
+                "tenant": tenant,
+            },
+            "state": state,
+            "flow": flow,
+            "tenant": tenant,
+        },
+        "type": "CLOUD_HOOK",
+    }
+    assert state["state"] == "Scheduled" and state["message"] == "Flow run scheduled."
+    assert state["start_time"] is not None

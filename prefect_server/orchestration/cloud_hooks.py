@@ -10,15 +10,14 @@ neither slow nor fail the state write (errors are only logged).
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database.models import CloudHook, Flow, FlowRun, Message, Tenant
-from prefect_server.orchestration import hook_delivery
+from prefect_server.database.models import CloudHook, Flow, Message
+from prefect_server.orchestration import hook_delivery, hook_events
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import STATE_TYPES
@@ -150,7 +149,7 @@ async def flow_run_state_changed(
     if not matching:
         return
     settings = session_settings(session)
-    hook_event = await build_event(session, flow_run_id, state, version, is_test=False)
+    hook_event = await hook_events.state_change_event(session, flow_run_id, version)
     for hook in matching:
         if hook.type == "PREFECT_MESSAGE":
             await _insert_message(session, tenant_id, hook_event)
@@ -187,107 +186,18 @@ async def test_cloud_hook(
         raise NotFound(f"Cloud hook {hook_id} not found")
     state = parse_state(TEST_STATES[state_type or "SUCCESS"])
     if flow_run_id:
-        flow_run_id = _uuid(flow_run_id, "Invalid flow run ID")
-        version = await session.scalar(select(FlowRun.version).where(FlowRun.id == flow_run_id))
-        if version is None:
-            raise NotFound(f"Flow run {flow_run_id} not found")
-        hook_event = await build_event(session, flow_run_id, state, version + 1, is_test=True)
+        run_id = _uuid(flow_run_id, "Invalid flow run ID")
+        hook_event = await hook_events.run_test_event(session, run_id, state)
+        if hook_event is None:
+            raise NotFound(f"Flow run {run_id} not found")
     else:
-        hook_event = _dummy_event(state)
+        hook_event = hook_events.dummy_test_event(state, hook.tenant_id)
     if hook.type == "PREFECT_MESSAGE":
         await _insert_message(session, hook.tenant_id, hook_event)
         return
     await hook_delivery.send(
         hook.type, hook.config or {}, hook_event, settings.hooks, settings.run_page_link
     )
-
-
-async def build_event(
-    session: AsyncSession,
-    flow_run_id: uuid.UUID | str,
-    state: ParsedState,
-    version: int,
-    *,
-    is_test: bool,
-) -> dict[str, Any]:
-    row = (
-        await session.execute(
-            select(
-                FlowRun.id,
-                FlowRun.name,
-                FlowRun.flow_id,
-                FlowRun.labels,
-                FlowRun.scheduled_start_time,
-                Flow.name.label("flow_name"),
-                Flow.version_group_id,
-                Tenant.id.label("tenant_id"),
-                Tenant.slug,
-            )
-            .join(Flow, Flow.id == FlowRun.flow_id)
-            .outerjoin(Tenant, Tenant.id == FlowRun.tenant_id)
-            .where(FlowRun.id == flow_run_id)
-        )
-    ).one()
-    return _event(
-        state,
-        version,
-        is_test,
-        flow_run={
-            "id": str(row.id),
-            "name": row.name,
-            "flow_id": str(row.flow_id),
-            "labels": row.labels,
-        },
-        flow={
-            "id": str(row.flow_id),
-            "name": row.flow_name,
-            "version_group_id": row.version_group_id,
-        },
-        tenant={"id": str(row.tenant_id) if row.tenant_id else None, "slug": row.slug},
-    )
-
-
-def _dummy_event(state: ParsedState) -> dict[str, Any]:
-    flow_id = str(uuid.uuid4())
-    return _event(
-        state,
-        1,
-        True,
-        flow_run={
-            "id": str(uuid.uuid4()),
-            "name": "Cloud Hook Test Flow Run",
-            "flow_id": flow_id,
-            "labels": [],
-        },
-        flow={"id": flow_id, "name": "Cloud Hook Test Flow", "version_group_id": None},
-        tenant={"id": str(uuid.uuid4()), "slug": "test-slug"},
-    )
-
-
-def _event(
-    state: ParsedState,
-    version: int,
-    is_test: bool,
-    *,
-    flow_run: dict[str, Any],
-    flow: dict[str, Any],
-    tenant: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "type": "FlowRunStateChange",
-        "flow_run": {**flow_run, "version": version, "state": state.type},
-        "state": {
-            "version": version,
-            "state": state.type,
-            "message": state.message,
-            "serialized_state": state.serialized,
-        },
-        "flow": flow,
-        "tenant": tenant,
-        "is_test_event": is_test,
-    }
 
 
 async def _insert_message(
@@ -298,7 +208,8 @@ async def _insert_message(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
             type="CLOUD_HOOK",
-            text=hook_delivery.summary(hook_event),
-            content={"event": hook_event, "type": "CLOUD_HOOK"},
+            # Server 1 stored no text: readers build theirs from the content.
+            text=None,
+            content=hook_events.message_content(hook_event),
         )
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from prefect_server.observability import metrics
+from prefect_server.orchestration import hook_events
 from prefect_server.settings import HooksSettings
 
 logger = logging.getLogger(__name__)
@@ -20,15 +21,6 @@ logger = logging.getLogger(__name__)
 _PENDING = "prefect_server.pending_hooks"
 # Background sends, referenced until done so the loop does not drop them.
 _tasks: set[asyncio.Task[None]] = set()
-
-
-def summary(hook_event: dict[str, Any]) -> str:
-    state = hook_event["state"]
-    text = (
-        f"Flow run {hook_event['flow_run']['name']} of flow {hook_event['flow']['name']} "
-        f"entered state {state['state']}"
-    )
-    return f"{text}: {state['message']}" if state["message"] else text
 
 
 def send_after_commit(
@@ -137,7 +129,7 @@ def requests_for(
             {
                 "method": "POST",
                 "url": config["url"],
-                "json": {"event": hook_event},
+                "json": hook_events.webhook_body(hook_event),
                 "headers": {"X-PREFECT-EVENT-ID": hook_event["id"]},
             }
         ]
@@ -145,7 +137,7 @@ def requests_for(
     # field for field: users' channels, numbers and rules were set up for them. Server 1
     # wrote the state's message as Python formats it, so a run without one reads "None".
     run, flow = hook_event["flow_run"]["name"], hook_event["flow"]["name"]
-    state, message = hook_event["state"]["state"], hook_event["state"]["message"]
+    state, message = hook_event["state"]["state"], hook_events.state_message(hook_event)
     slug = hook_event["tenant"]["slug"]
     link = run_link.format(tenant_slug=slug, flow_run_id=hook_event["flow_run"]["id"])
     if hook_type == "SLACK_WEBHOOK":

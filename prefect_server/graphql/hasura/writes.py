@@ -43,8 +43,11 @@ STATE_COLUMNS = frozenset(
 STATE_ACTIONS = {"flow_run": "set_flow_run_states", "task_run": "set_task_run_states"}
 
 
-def refuse_state_columns(table: TableInfo, operations: dict[str, dict[str, Any]]) -> None:
-    """A FilterError when an update of a run names one of its state columns."""
+def refuse_state_columns(
+    table: TableInfo, operations: dict[str, Any], mutation: str = "update"
+) -> None:
+    """A FilterError when an update of a run, or an insert's ``on_conflict`` update,
+    names one of its state columns."""
     action = STATE_ACTIONS.get(table.name)
     if action is None:
         return
@@ -52,7 +55,7 @@ def refuse_state_columns(table: TableInfo, operations: dict[str, dict[str, Any]]
         named = sorted(STATE_COLUMNS.intersection(spec or ()))
         if named:
             raise FilterError(
-                f"update_{table.name} cannot change {', '.join(named)} through {op}: "
+                f"{mutation}_{table.name} cannot change {', '.join(named)} through {op}: "
                 f"a run's state changes only through {action}, which records it in the "
                 "run's state history and steps its version."
             )
@@ -147,6 +150,9 @@ def _on_conflict(table: TableInfo, stmt: Any, on_conflict: dict[str, Any], diale
     if columns is None:
         raise FilterError(f"Unknown constraint {on_conflict.get('constraint')!r} of {table.name}")
     update_columns = on_conflict.get("update_columns") or []
+    # An upsert onto an existing run would otherwise move its state columns without
+    # a state row, as ``_set`` would.
+    refuse_state_columns(table, {"on_conflict.update_columns": update_columns}, "insert")
     if not update_columns:
         return stmt.on_conflict_do_nothing(index_elements=list(columns))
     condition = where_clause(table, table.table, on_conflict.get("where"), dialect)
