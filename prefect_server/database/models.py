@@ -25,11 +25,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from prefect_server.database.types import JSONB, IntervalType, Timestamp
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
+from prefect_server.utilities.clock import utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -268,7 +264,27 @@ class AgentConfig(Base):
     )
 
 
-class FlowRun(Base):
+class RunColumns:
+    """The columns a flow run and a task run share: a run's current state, denormalised
+    from its newest state row by the state functions (``orchestration/states.py``)."""
+
+    version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    heartbeat: Mapped[dt.datetime | None] = mapped_column(index=True)
+    start_time: Mapped[dt.datetime | None]
+    end_time: Mapped[dt.datetime | None]
+    state: Mapped[str | None] = mapped_column(index=True)
+    state_timestamp: Mapped[dt.datetime | None]
+    state_message: Mapped[str | None]
+    state_result: Mapped[Any | None]
+    state_start_time: Mapped[dt.datetime | None]
+    serialized_state: Mapped[Any | None]
+
+
+# What every state write of a run sets (the mixin's columns, in their order).
+RUN_STATE_COLUMNS: tuple[str, ...] = tuple(RunColumns.__annotations__)
+
+
+class FlowRun(RunColumns, Base):
     __tablename__ = "flow_run"
     __table_args__ = (
         # NULL keys never collide, on both databases.
@@ -277,6 +293,9 @@ class FlowRun(Base):
         trigram("flow_run", "name"),
         # The run queue and lazarus look runs up by state and time.
         Index("ix_flow_run_state_state_start_time", "state", "state_start_time"),
+        # Of the RunColumns, only a flow run's start_time is indexed (so it has always
+        # been migrated); the mixin leaves it to each table.
+        Index("ix_flow_run_start_time", "start_time"),
     )
 
     tenant_id: Mapped[uuid.UUID | None] = tenant_fk()
@@ -289,16 +308,6 @@ class FlowRun(Base):
     run_config: Mapped[Any | None]
     scheduled_start_time: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     auto_scheduled: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
-    heartbeat: Mapped[dt.datetime | None] = mapped_column(index=True)
-    start_time: Mapped[dt.datetime | None] = mapped_column(index=True)
-    end_time: Mapped[dt.datetime | None]
-    version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    state: Mapped[str | None] = mapped_column(index=True)
-    state_timestamp: Mapped[dt.datetime | None]
-    state_message: Mapped[str | None]
-    state_result: Mapped[Any | None]
-    state_start_time: Mapped[dt.datetime | None]
-    serialized_state: Mapped[Any | None]
     name: Mapped[str | None]
     times_resurrected: Mapped[int | None] = mapped_column(default=0, server_default=text("0"))
     idempotency_key: Mapped[str | None]
@@ -338,7 +347,7 @@ class FlowRunState(Base):
     flow_run: Mapped[FlowRun] = relationship(back_populates="states", lazy="raise")
 
 
-class TaskRun(Base):
+class TaskRun(RunColumns, Base):
     __tablename__ = "task_run"
     __table_args__ = (
         UniqueConstraint(
@@ -357,16 +366,6 @@ class TaskRun(Base):
         ForeignKey("task.id", ondelete="CASCADE"), index=True
     )
     map_index: Mapped[int] = mapped_column(default=-1, server_default=text("-1"))
-    version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    heartbeat: Mapped[dt.datetime | None] = mapped_column(index=True)
-    start_time: Mapped[dt.datetime | None]
-    end_time: Mapped[dt.datetime | None]
-    state: Mapped[str | None] = mapped_column(index=True)
-    state_timestamp: Mapped[dt.datetime | None]
-    state_message: Mapped[str | None]
-    state_result: Mapped[Any | None]
-    state_start_time: Mapped[dt.datetime | None]
-    serialized_state: Mapped[Any | None]
     cache_key: Mapped[str | None] = mapped_column(index=True)
     name: Mapped[str | None]
 

@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect_server.database import dialect
+from prefect_server.database.models import RUN_STATE_COLUMNS
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
 from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
@@ -33,6 +34,7 @@ from prefect_server.orchestration.state_types import (
     END_TIME_STATES,
     RUNNING_STATES,
 )
+from prefect_server.utilities.clock import utcnow
 
 # Server 1 held an in-memory lock for 30 s after a Submitted write; we ask the database.
 SUBMITTED_GUARD = dt.timedelta(seconds=30)
@@ -54,10 +56,6 @@ class StateWrite:
     message: str | None = None
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def as_parsed(state: dict[str, Any] | ParsedState, now: dt.datetime) -> ParsedState:
     return state if isinstance(state, ParsedState) else parse_state(state, now=now)
 
@@ -72,18 +70,6 @@ def time_changes(
     if kind in END_TIME_STATES and (end is None or now > end):
         values["end_time"] = now
     return values
-
-
-RUN_COLUMNS = (
-    "version",
-    "state",
-    "serialized_state",
-    "state_timestamp",
-    "state_message",
-    "state_result",
-    "state_start_time",
-    "updated",
-)
 
 
 def run_values(state: ParsedState, version: int, now: dt.datetime) -> dict[str, Any]:
@@ -173,7 +159,7 @@ def write_statements(sql: dialect.Dialect, state_model: Any, run_model: Any) -> 
     """The batched write of state rows and their runs' columns, with bound parameters:
     ``s_<column>`` for the state row, ``r_<column>`` for the run, ``run_id``."""
     state_columns = [c.name for c in state_model.__table__.columns]
-    run_columns = [*RUN_COLUMNS, "start_time", "end_time", "heartbeat"]
+    run_columns = [*RUN_STATE_COLUMNS, "updated"]
     return sql.insert_then_update(
         insert(state_model).values({c: bindparam(f"s_{c}") for c in state_columns}),
         update(run_model)
