@@ -5,12 +5,14 @@ Each check fails with a :class:`StartupError`: one sentence with the offending v
 and what to do. They run before the app exists, so a failure leaves nothing started
 and nothing written (uvicorn binds its port only after the lifespan has migrated the
 database and started the services; a port in use was found out last, under hundreds
-of lines of tracebacks from the cancelled services).
+of lines of tracebacks from the cancelled services). Then :func:`migrate` upgrades the
+schema, still before the app exists, so a failed migration is one line too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import re
 import socket
@@ -19,6 +21,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+import prefect_server
 from prefect_server.settings import Settings, mask_url
 
 SUPPORTED = "PostgreSQL (postgresql://user:password@host:5432/database) or SQLite (sqlite:///path/to/file.db)"
@@ -143,6 +146,109 @@ async def _connect(settings: Settings, url: URL) -> None:
         await engine.dispose()
 
 
+def _first_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
+
+
+def _missing_sqlite_file(url: URL) -> bool:
+    # Connecting would create the file; a missing file has no schema.
+    name = url.database
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return False
+    return not name.startswith("file:") and not Path(name).expanduser().exists()
+
+
+async def _schema_revisions(url: URL) -> set[str] | None:
+    """The revisions the database is stamped with; None when it has no schema."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            has_table = await connection.run_sync(
+                lambda sync: inspect(sync).has_table("alembic_version")
+            )
+            if not has_table:
+                return None
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows} or None
+    finally:
+        await engine.dispose()
+
+
+def _known_revisions(settings: Settings) -> tuple[set[str], set[str]]:
+    """This code's migration heads, and every revision it knows."""
+    from alembic.script import ScriptDirectory
+
+    from prefect_server.database.migrations import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    return set(scripts.get_heads()), {script.revision for script in scripts.walk_revisions()}
+
+
+def schema_fits(settings: Settings) -> None:
+    """The database's schema is one this version can migrate (or, with --no-upgrade,
+    serve as it is). Reads only.
+
+    A revision we do not know was written by a newer prefect-server. Migrating from it
+    is impossible, but serving it with --no-upgrade is what an older replica does during
+    a rolling update (``/ready`` answers ready then too), so that start goes on.
+    """
+    url = database_url(settings)
+    try:
+        current = None if _missing_sqlite_file(url) else asyncio.run(_schema_revisions(url))
+    except Exception as exc:
+        raise StartupError(
+            f"Cannot read the schema of the database {mask_url(str(url))}: {_first_line(exc)}; "
+            "check the database URL."
+        ) from exc
+    heads, known = _known_revisions(settings)
+    unknown = sorted((current or set()) - known)
+    migrate = settings.database.migrate_on_start
+    if unknown and migrate:
+        raise StartupError(
+            f"The database is at revision {', '.join(unknown)}, which prefect-server {prefect_server.__version__} "
+            "does not know (a newer prefect-server migrated it); run that newer version, or "
+            "start this one with --no-upgrade to serve the schema as it is."
+        )
+    if migrate or unknown:
+        return
+    if current is None:
+        raise StartupError(
+            "The database has no schema and --no-upgrade was given; run "
+            "`prefect-server database upgrade` with the same database settings first, or "
+            "start without --no-upgrade."
+        )
+    if current != heads:
+        raise StartupError(
+            f"The database schema is at revision {', '.join(sorted(current))}, behind this "
+            f"version's {', '.join(sorted(heads))}, and --no-upgrade was given; run "
+            "`prefect-server database upgrade` first, or start without --no-upgrade."
+        )
+
+
+def migrate(settings: Settings) -> Settings:
+    """Upgrade the schema before anything serves, so a failed migration is one line and
+    leaves no server behind. Returns the settings for the app, which need not migrate
+    again."""
+    if not settings.database.migrate_on_start:
+        return settings
+    from prefect_server.database import migrations
+
+    try:
+        migrations.upgrade(settings.database_url)
+    except Exception as exc:
+        raise StartupError(
+            f"Migrating the database failed: {_first_line(exc)}; `prefect-server start "
+            "--debug` shows the traceback."
+        ) from exc
+    return settings.replace(database=dataclasses.replace(settings.database, migrate_on_start=False))
+
+
 def check(settings: Settings, workers: int) -> None:
     """Every check, cheapest first; the SQLite directory is the only thing written,
     and only once everything else has passed."""
@@ -150,6 +256,7 @@ def check(settings: Settings, workers: int) -> None:
     database_url(settings)
     port_is_free(settings.host, settings.port)
     database_is_reachable(settings)
+    schema_fits(settings)
 
 
 def banner(settings: Settings, version: str) -> str:

@@ -7,12 +7,13 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from serverproc import clean_env, command
 
 from prefect_server import startup
-from prefect_server.settings import load_settings
+from prefect_server.settings import load_settings, to_async_url
 from prefect_server.testing import free_port
 
 
@@ -129,3 +130,139 @@ def test_banner_postgresql_with_api_keys_and_no_ui() -> None:
     assert "  Database  PostgreSQL db.internal:5432/prefect" in text
     assert "  export PREFECT__SERVER__ENDPOINT=http://127.0.0.1:4200" in text
     assert text.endswith("  export PREFECT__CLOUD__API_KEY=<one of PREFECT_SERVER__API_KEYS>")
+
+
+def _admin(url: str, *statements: str) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                for statement in statements:
+                    await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _revisions(url: str) -> set[str] | None:
+    import asyncio
+
+    return asyncio.run(startup._schema_revisions(startup.make_url(to_async_url(url))))
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the run's kind that nothing has created a schema in (PostgreSQL:
+    one beside the suite's, dropped afterwards)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch' / 'scratch.db'}"
+        return
+    name = f"{url.database}_startup"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    _admin(database_url, drop, f'CREATE DATABASE "{name}"')
+    yield url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    _admin(database_url, drop)
+
+
+def _scripts() -> Any:
+    from alembic.script import ScriptDirectory
+
+    from prefect_server.database.migrations import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def test_no_upgrade_on_an_empty_database_names_the_command_to_run(
+    tmp_path: Path, scratch_url: str
+) -> None:
+    line = _one_line_failure(
+        _start(tmp_path, "--port", str(free_port()), "--no-upgrade", "--database-url", scratch_url)
+    )
+    assert "The database has no schema and --no-upgrade was given" in line
+    assert "run `prefect-server database upgrade`" in line
+    # Nothing written: no SQLite file made, no table in PostgreSQL.
+    assert not Path(tmp_path / "scratch" / "scratch.db").exists()
+    assert _revisions(scratch_url) is None
+
+
+def test_no_upgrade_on_a_schema_behind_the_code_names_the_command_to_run(
+    tmp_path: Path, scratch_url: str
+) -> None:
+    from prefect_server.database import migrations
+
+    scripts = _scripts()
+    (base,) = scripts.get_bases()
+    (head,) = scripts.get_heads()
+    assert base != head
+    migrations.upgrade(to_async_url(scratch_url), base)
+    line = _one_line_failure(
+        _start(tmp_path, "--port", str(free_port()), "--no-upgrade", "--database-url", scratch_url)
+    )
+    assert f"The database schema is at revision {base}, behind this version's {head}" in line
+    assert "run `prefect-server database upgrade`" in line
+    assert _revisions(scratch_url) == {base}
+
+
+def _stamp_newer(url: str) -> str:
+    from prefect_server.database import migrations
+
+    migrations.upgrade(to_async_url(url))
+    newer = "ffff_from_a_newer_version"
+    _admin(to_async_url(url), f"UPDATE alembic_version SET version_num = '{newer}'")
+    return newer
+
+
+def test_a_schema_newer_than_the_code_is_refused_when_migrating(
+    tmp_path: Path, scratch_url: str
+) -> None:
+    import prefect_server
+
+    newer = _stamp_newer(scratch_url)
+    line = _one_line_failure(
+        _start(tmp_path, "--port", str(free_port()), "--database-url", scratch_url)
+    )
+    assert (
+        f"The database is at revision {newer}, which prefect-server "
+        f"{prefect_server.__version__} does not know" in line
+    )
+    assert "--no-upgrade" in line
+    assert _revisions(scratch_url) == {newer}
+
+
+def test_a_schema_newer_than_the_code_is_served_with_no_upgrade(scratch_url: str) -> None:
+    # An older replica during a rolling update, as /ready sees it.
+    _stamp_newer(scratch_url)
+    settings = load_settings(
+        env={
+            "PREFECT_SERVER__DATABASE__CONNECTION_URL": scratch_url,
+            "PREFECT_SERVER__DATABASE__MIGRATE_ON_START": "false",
+        }
+    )
+    startup.schema_fits(settings)
+
+
+def test_a_failed_migration_is_one_line_and_debug_shows_why(
+    tmp_path: Path, scratch_url: str
+) -> None:
+    # A table of the first migration already there, made by something else.
+    Path(tmp_path / "scratch").mkdir()
+    _admin(to_async_url(scratch_url), "CREATE TABLE tenant (id INTEGER)")
+    args = ("--port", str(free_port()), "--database-url", scratch_url)
+    line = _one_line_failure(_start(tmp_path, *args))
+    assert line.startswith("Error: Migrating the database failed: ")
+    assert "tenant" in line and "--debug" in line
+    assert _revisions(scratch_url) is None
+
+    completed = _start(tmp_path, "--debug", *args)
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert "Traceback" in completed.stderr
+    assert completed.stderr.strip().splitlines()[-1] == line
