@@ -13,16 +13,16 @@ is projected onto the selection with the schema's own serializers.
 
 A plan never changes an answer. Whatever it is not sure of — a value that does not
 coerce, an operation name that does not match, a handler that declines or raises —
-goes to the general executor instead. Handlers write in one transaction, so one that
-raised wrote nothing and running the operation again is safe; the general executor
-then gives the error its usual text and shape.
+goes to the general executor instead. A hot mutation owns its write's transaction
+(see ``hot``), so a write that raised wrote nothing and running the operation again is
+safe; the general executor then gives the error its usual text and shape.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -52,12 +52,10 @@ from graphql import (
 )
 
 from prefect_server.graphql.context import Context
+from prefect_server.graphql.hot import HotMutation
 from prefect_server.graphql.shapes import Literal, shape_of
 
 logger = logging.getLogger(__name__)
-
-# A hot handler: the coerced ``input`` in, the payload object out, or None to decline.
-Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]
 
 # Input fields a literal may fill, by the scalar's name and the literal's kind. For
 # these, graphql-core's parse_literal and parse_value agree (JSON's do not: an inline
@@ -91,7 +89,7 @@ class ProjectionError(Exception):
 class Plan:
     operation_name: str | None
     key: str
-    handler: Handler
+    handler: HotMutation[Any]
     input_type: GraphQLInputType
     variable: str | None
     literal_fields: tuple[str, ...]
@@ -112,10 +110,14 @@ class Plan:
 class Plans:
     """Plans by document shape, learnt from documents the general path accepted."""
 
-    def __init__(self, schema: strawberry.Schema, handlers: Mapping[str, Handler], size: int = 512):
+    def __init__(self, schema: strawberry.Schema, hot: Iterable[HotMutation[Any]], size: int = 512):
         self._strawberry = schema
         self._schema = schema._schema
-        self._handlers = dict(handlers)
+        self._handlers: dict[str, HotMutation[Any]] = {}
+        for mutation in hot:
+            if mutation.field in self._handlers:
+                raise ValueError(f"Two hot mutations are registered for {mutation.field!r}.")
+            self._handlers[mutation.field] = mutation
         _check_planned_fields(schema, self._handlers)
         self._plans: OrderedDict[str, Plan | None] = OrderedDict()
         self._size = size
@@ -291,7 +293,9 @@ class Plans:
         return Selected(key, attribute, non_null, None, tuple(fields), item_non_null, is_list)
 
 
-def _check_planned_fields(schema: strawberry.Schema, handlers: Mapping[str, Handler]) -> None:
+def _check_planned_fields(
+    schema: strawberry.Schema, handlers: Mapping[str, HotMutation[Any]]
+) -> None:
     """A planned field must have nothing Strawberry would run that a plan skips."""
     root = schema.get_type_by_name("mutation_root")
     fields = {f.name: f for f in getattr(root, "fields", ())}

@@ -11,6 +11,9 @@ import importlib
 import pkgutil
 from typing import Any
 
+from prefect_server.graphql.actions import logs, runs, states
+from prefect_server.graphql.hot import HotMutation
+
 
 def _collect(attribute: str) -> list[Any]:
     found: list[Any] = []
@@ -32,12 +35,14 @@ def mutation_types() -> list[type]:
     return _collect("Mutation")
 
 
-def hot_handlers() -> dict[str, Any]:
-    """Root mutation fields with a handler for planned documents (``HOT`` of each module)."""
-    handlers: dict[str, Any] = {}
-    for module_handlers in _collect("HOT"):
-        overlap = handlers.keys() & module_handlers.keys()  # type: ignore[attr-defined]
-        if overlap:
-            raise ValueError(f"Hot handlers defined twice: {sorted(overlap)}")
-        handlers.update(module_handlers)  # type: ignore[call-overload]
-    return handlers
+def hot_handlers() -> tuple[HotMutation[Any], ...]:
+    """The root mutations whose documents execution plans answer (graphql/plans.py),
+    each defined beside its resolver, which shares its write."""
+    return (
+        states.SET_FLOW_RUN_STATES,
+        states.SET_TASK_RUN_STATES,
+        runs.GET_OR_CREATE_TASK_RUN_INFO,
+        runs.UPDATE_FLOW_RUN_HEARTBEAT,
+        runs.UPDATE_TASK_RUN_HEARTBEAT,
+        logs.WRITE_RUN_LOGS,
+    )

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.types import Info
 
+from prefect_server.database.engine import Database
 from prefect_server.graphql.actions._payloads import SuccessPayload
 from prefect_server.graphql.context import Context
+from prefect_server.graphql.hot import Caller, HotMutation
 from prefect_server.graphql.scalars import JSON, UUID, DateTime
 from prefect_server.orchestration import logs
 
@@ -56,15 +60,27 @@ def _as_dict(log: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _write_run_logs(ctx: Context, batch: list[dict[str, Any]]) -> SuccessPayload:
-    try:
-        async with ctx.db.core_transaction() as conn:
-            await logs.write_run_logs(conn, batch)
-    except IntegrityError:
-        # A log of a deleted or unknown run: store the others rather than refuse the batch.
-        async with ctx.db.core_transaction() as conn:
-            await logs.write_run_logs(conn, batch, check_references=True)
+async def _write(
+    conn: AsyncConnection,
+    caller: Caller,
+    input: Mapping[str, Any],
+    *,
+    check_references: bool = False,
+) -> SuccessPayload:
+    batch = [_as_dict(log) for log in input["logs"]]
+    await logs.write_run_logs(conn, batch, check_references=check_references)
     return SuccessPayload(success=True)
+
+
+# One of the client's hottest documents: plans answer it without the general executor
+# (graphql/plans.py), and the resolver runs the same writes.
+WRITE_RUN_LOGS = HotMutation(
+    "write_run_logs",
+    Database.core_transaction,
+    _write,
+    # A log of a deleted or unknown run: store the others rather than refuse the batch.
+    retry=(IntegrityError, partial(_write, check_references=True)),
+)
 
 
 @strawberry.type
@@ -73,12 +89,7 @@ class Mutation:
     async def write_run_logs(
         self, info: Info[Context, None], input: WriteRunLogsInput
     ) -> SuccessPayload | None:
-        return await _write_run_logs(info.context, [_as_dict(vars(log)) for log in input.logs])
-
-
-# The client's hottest documents skip the general executor (graphql/plans.py).
-async def _hot_write_run_logs(ctx: Context, input: dict[str, Any]) -> SuccessPayload:
-    return await _write_run_logs(ctx, [_as_dict(log) for log in input["logs"]])
-
-
-HOT = {"write_run_logs": _hot_write_run_logs}
+        payload: SuccessPayload = await WRITE_RUN_LOGS(
+            info.context, {"logs": [vars(log) for log in input.logs]}
+        )
+        return payload

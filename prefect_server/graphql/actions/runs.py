@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from strawberry.types import Info
 
+from prefect_server.database.engine import Database
 from prefect_server.graphql.actions._payloads import (
     FlowRunIdPayload,
     SuccessPayload,
     TaskRunIdPayload,
 )
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded
 from prefect_server.graphql.context import Context
+from prefect_server.graphql.hot import Caller, HotMutation
 from prefect_server.graphql.scalars import JSON, UUID, DateTime
 from prefect_server.orchestration import runs, task_runs
 
@@ -128,11 +133,14 @@ class Query:
         return MappedChildrenPayload(**found)
 
 
-async def _get_or_create_task_run_info(
-    ctx: Context, flow_run_id: str, task_id: str, map_index: int | None
+# The client's hottest documents skip the general executor (graphql/plans.py); the
+# resolvers run the same hot mutations.
+async def _task_run_info(
+    conn: AsyncConnection, caller: Caller, input: Mapping[str, Any]
 ) -> GetOrCreateTaskRunInfoPayload:
-    async with ctx.db.core_transaction() as conn:
-        found = await task_runs.get_or_create_task_run_info(conn, flow_run_id, task_id, map_index)
+    found = await task_runs.get_or_create_task_run_info(
+        conn, input["flow_run_id"], input["task_id"], input.get("map_index")
+    )
     return GetOrCreateTaskRunInfoPayload(
         id=str(found.id),
         version=found.version,
@@ -141,16 +149,39 @@ async def _get_or_create_task_run_info(
     )
 
 
-async def _heartbeat(ctx: Context, kind: str, run_id: str) -> SuccessPayload:
+async def _flow_run_heartbeat(
+    session: AsyncSession, caller: Caller, input: Mapping[str, Any]
+) -> SuccessPayload:
+    await runs.update_flow_run_heartbeat(session, input["flow_run_id"])
+    return SuccessPayload(success=True)
+
+
+async def _task_run_heartbeat(
+    session: AsyncSession, caller: Caller, input: Mapping[str, Any]
+) -> SuccessPayload:
+    await task_runs.update_task_run_heartbeat(session, input["task_run_id"])
+    return SuccessPayload(success=True)
+
+
+GET_OR_CREATE_TASK_RUN_INFO = HotMutation(
+    "get_or_create_task_run_info", Database.core_transaction, _task_run_info
+)
+# A heartbeat that fails raises here, so a plan hands it to the resolver, which answers
+# success as Server 1 did.
+UPDATE_FLOW_RUN_HEARTBEAT = HotMutation(
+    "update_flow_run_heartbeat", Database.transaction, _flow_run_heartbeat
+)
+UPDATE_TASK_RUN_HEARTBEAT = HotMutation(
+    "update_task_run_heartbeat", Database.transaction, _task_run_heartbeat
+)
+
+
+async def _heartbeat(ctx: Context, beat: HotMutation[AsyncSession], input: Any) -> SuccessPayload:
     # Server 1 always answered success and only logged failures; clients never check.
-    update = (
-        runs.update_flow_run_heartbeat if kind == "flow" else task_runs.update_task_run_heartbeat
-    )
     try:
-        async with ctx.db.transaction() as session:
-            await update(session, run_id)
+        await beat(ctx, vars(input))
     except Exception as exc:
-        logger.info("Heartbeat for %s run %s not recorded: %s", kind, run_id, exc)
+        logger.info("%s %s not recorded: %s", beat.field, vars(input), exc)
     return SuccessPayload(success=True)
 
 
@@ -161,104 +192,75 @@ class Mutation:
         self, info: Info[Context, None], input: CreateFlowRunInput
     ) -> FlowRunIdPayload | None:
         start = input.scheduled_start_time
-        async with info.context.db.transaction() as session:
-            run_id = await runs.create_flow_run(
-                session,
-                flow_id=input.flow_id,
-                version_group_id=input.version_group_id,
-                parameters=input.parameters,  # type: ignore[arg-type]
-                context=input.context,  # type: ignore[arg-type]
-                scheduled_start_time=start if isinstance(start, dt.datetime | None) else str(start),
-                flow_run_name=input.flow_run_name,
-                labels=input.labels,
-                run_config=input.run_config,  # type: ignore[arg-type]
-                idempotency_key=input.idempotency_key,
-            )
+        run_id = await in_transaction(
+            info,
+            runs.create_flow_run,
+            flow_id=input.flow_id,
+            version_group_id=input.version_group_id,
+            parameters=input.parameters,
+            context=input.context,
+            scheduled_start_time=start if isinstance(start, dt.datetime | None) else str(start),
+            flow_run_name=input.flow_run_name,
+            labels=input.labels,
+            run_config=input.run_config,
+            idempotency_key=input.idempotency_key,
+        )
         return FlowRunIdPayload(id=run_id)
 
     @strawberry.mutation
     async def set_flow_run_name(
         self, info: Info[Context, None], input: SetFlowRunNameInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await runs.set_flow_run_name(session, input.flow_run_id, input.name)
-        return SuccessPayload(success=done)
+        return await succeeded(info, runs.set_flow_run_name, input.flow_run_id, input.name)
 
     @strawberry.mutation
     async def set_task_run_name(
         self, info: Info[Context, None], input: SetTaskRunNameInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await task_runs.set_task_run_name(session, input.task_run_id, input.name)
-        return SuccessPayload(success=done)
+        return await succeeded(info, task_runs.set_task_run_name, input.task_run_id, input.name)
 
     @strawberry.mutation
     async def set_flow_run_labels(
         self, info: Info[Context, None], input: SetFlowRunLabelsInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await runs.set_flow_run_labels(session, input.flow_run_id, input.labels)
-        return SuccessPayload(success=done)
+        return await succeeded(info, runs.set_flow_run_labels, input.flow_run_id, input.labels)
 
     @strawberry.mutation
     async def delete_flow_run(
         self, info: Info[Context, None], input: DeleteFlowRunInput
     ) -> SuccessPayload | None:
-        async with info.context.db.transaction() as session:
-            done = await runs.delete_flow_run(session, input.flow_run_id)
-        return SuccessPayload(success=done)
+        return await succeeded(info, runs.delete_flow_run, input.flow_run_id)
 
     @strawberry.mutation
     async def get_or_create_task_run(
         self, info: Info[Context, None], input: GetOrCreateTaskRunInput
     ) -> TaskRunIdPayload | None:
-        async with info.context.db.transaction() as session:
-            run_id = await task_runs.get_or_create_task_run(
-                session, input.flow_run_id, input.task_id, input.map_index
-            )
+        run_id = await in_transaction(
+            info,
+            task_runs.get_or_create_task_run,
+            input.flow_run_id,
+            input.task_id,
+            input.map_index,
+        )
         return TaskRunIdPayload(id=run_id)
 
     @strawberry.mutation
     async def get_or_create_task_run_info(
         self, info: Info[Context, None], input: GetOrCreateTaskRunInfoInput
     ) -> GetOrCreateTaskRunInfoPayload | None:
-        return await _get_or_create_task_run_info(
-            info.context, input.flow_run_id, input.task_id, input.map_index
+        payload: GetOrCreateTaskRunInfoPayload = await GET_OR_CREATE_TASK_RUN_INFO(
+            info.context, vars(input)
         )
+        return payload
 
     @strawberry.mutation
     async def update_flow_run_heartbeat(
         self, info: Info[Context, None], input: UpdateFlowRunHeartbeatInput
     ) -> SuccessPayload | None:
-        return await _heartbeat(info.context, "flow", input.flow_run_id)
+        return await _heartbeat(info.context, UPDATE_FLOW_RUN_HEARTBEAT, input)
 
     @strawberry.mutation
     async def update_task_run_heartbeat(
         self, info: Info[Context, None], input: UpdateTaskRunHeartbeatInput
     ) -> SuccessPayload | None:
-        return await _heartbeat(info.context, "task", input.task_run_id)
-
-
-# The client's hottest documents skip the general executor (graphql/plans.py); these
-# take the coerced ``input`` and share the resolvers' bodies.
-async def _hot_get_or_create_task_run_info(
-    ctx: Context, input: dict[str, Any]
-) -> GetOrCreateTaskRunInfoPayload:
-    return await _get_or_create_task_run_info(
-        ctx, input["flow_run_id"], input["task_id"], input.get("map_index")
-    )
-
-
-async def _hot_flow_run_heartbeat(ctx: Context, input: dict[str, Any]) -> SuccessPayload:
-    return await _heartbeat(ctx, "flow", input["flow_run_id"])
-
-
-async def _hot_task_run_heartbeat(ctx: Context, input: dict[str, Any]) -> SuccessPayload:
-    return await _heartbeat(ctx, "task", input["task_run_id"])
-
-
-HOT = {
-    "get_or_create_task_run_info": _hot_get_or_create_task_run_info,
-    "update_flow_run_heartbeat": _hot_flow_run_heartbeat,
-    "update_task_run_heartbeat": _hot_task_run_heartbeat,
-}
+        return await _heartbeat(info.context, UPDATE_TASK_RUN_HEARTBEAT, input)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from strawberry.types import Info
 
+from prefect_server.database.engine import Database
+from prefect_server.graphql.actions._transaction import in_transaction
 from prefect_server.graphql.context import Context
+from prefect_server.graphql.hot import Caller, HotMutation
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import flow_run_states, task_run_states
 from prefect_server.orchestration.state_schema import check_size, parse_state
@@ -83,21 +87,25 @@ async def _each(items: list[Any], write: Callable[[Any], Awaitable[Any]]) -> lis
     return list(await asyncio.gather(*(write(item) for item in items)))
 
 
-async def _set_flow_run_state(ctx: Context, flow_run_id: str, state: Any) -> SetFlowRunStatePayload:
-    check_size(state, ctx.settings.state_max_payload_bytes)
-    parsed = parse_state(state)
-    async with ctx.db.transaction() as session:
-        written = await flow_run_states.set_flow_run_state(
-            session, flow_run_id, parsed, agent_id=ctx.agent_id
-        )
+async def _flow_run_state(
+    session: AsyncSession, caller: Caller, item: Mapping[str, Any]
+) -> SetFlowRunStatePayload:
+    state = item["state"]
+    check_size(state, caller.settings.state_max_payload_bytes)
+    flow_run_id = item["flow_run_id"]
+    written = await flow_run_states.set_flow_run_state(
+        session, flow_run_id, parse_state(state), agent_id=caller.agent_id
+    )
     return SetFlowRunStatePayload(id=flow_run_id, status=written.status, message=written.message)
 
 
-async def _set_task_run_state(ctx: Context, task_run_id: str, state: Any) -> SetTaskRunStatePayload:
-    check_size(state, ctx.settings.state_max_payload_bytes)
-    parsed = parse_state(state)
-    async with ctx.db.core_transaction() as conn:
-        written = await task_run_states.set_task_run_state(conn, task_run_id, parsed)
+async def _task_run_state(
+    conn: AsyncConnection, caller: Caller, item: Mapping[str, Any]
+) -> SetTaskRunStatePayload:
+    state = item["state"]
+    check_size(state, caller.settings.state_max_payload_bytes)
+    task_run_id = item["task_run_id"]
+    written = await task_run_states.set_task_run_state(conn, task_run_id, parse_state(state))
     return SetTaskRunStatePayload(id=task_run_id, status=written.status, message=written.message)
 
 
@@ -108,9 +116,11 @@ class Mutation:
         self, info: Info[Context, None], input: SetFlowRunStatesInput
     ) -> SetFlowRunStatesPayload | None:
         ctx = info.context
+        caller = Caller(ctx.settings, ctx.agent_id)
 
         async def write(item: SetFlowRunStateInput) -> SetFlowRunStatePayload:
-            return await _set_flow_run_state(ctx, item.flow_run_id, item.state)
+            async with ctx.db.transaction() as session:
+                return await _flow_run_state(session, caller, vars(item))
 
         return SetFlowRunStatesPayload(states=await _each(input.states, write))
 
@@ -119,9 +129,11 @@ class Mutation:
         self, info: Info[Context, None], input: SetTaskRunStatesInput
     ) -> SetTaskRunStatesPayload | None:
         ctx = info.context
+        caller = Caller(ctx.settings, ctx.agent_id)
 
         async def write(item: SetTaskRunStateInput) -> SetTaskRunStatePayload:
-            return await _set_task_run_state(ctx, item.task_run_id, item.state)
+            async with ctx.db.core_transaction() as conn:
+                return await _task_run_state(conn, caller, vars(item))
 
         return SetTaskRunStatesPayload(states=await _each(input.states, write))
 
@@ -129,37 +141,34 @@ class Mutation:
     async def cancel_flow_run(
         self, info: Info[Context, None], input: CancelFlowRunInput
     ) -> CancelFlowRunPayload | None:
-        async with info.context.db.transaction() as session:
-            state = await flow_run_states.cancel_flow_run(session, input.flow_run_id)
+        state = await in_transaction(info, flow_run_states.cancel_flow_run, input.flow_run_id)
         return CancelFlowRunPayload(state=state)
 
 
 # The client's hottest documents skip the general executor (graphql/plans.py). One
 # state per document only: several are written in separate transactions, so after a
 # failure some may have committed, and the general executor must not write them again.
-async def _hot_set_flow_run_states(
-    ctx: Context, input: dict[str, Any]
-) -> SetFlowRunStatesPayload | None:
-    if len(input["states"]) != 1:
-        return None
-    item = input["states"][0]
+def _one_state(input: Mapping[str, Any]) -> bool:
+    return len(input["states"]) == 1
+
+
+async def _one_flow_run_state(
+    session: AsyncSession, caller: Caller, input: Mapping[str, Any]
+) -> SetFlowRunStatesPayload:
     return SetFlowRunStatesPayload(
-        states=[await _set_flow_run_state(ctx, item["flow_run_id"], item["state"])]
+        states=[await _flow_run_state(session, caller, input["states"][0])]
     )
 
 
-async def _hot_set_task_run_states(
-    ctx: Context, input: dict[str, Any]
-) -> SetTaskRunStatesPayload | None:
-    if len(input["states"]) != 1:
-        return None
-    item = input["states"][0]
-    return SetTaskRunStatesPayload(
-        states=[await _set_task_run_state(ctx, item["task_run_id"], item["state"])]
-    )
+async def _one_task_run_state(
+    conn: AsyncConnection, caller: Caller, input: Mapping[str, Any]
+) -> SetTaskRunStatesPayload:
+    return SetTaskRunStatesPayload(states=[await _task_run_state(conn, caller, input["states"][0])])
 
 
-HOT = {
-    "set_flow_run_states": _hot_set_flow_run_states,
-    "set_task_run_states": _hot_set_task_run_states,
-}
+SET_FLOW_RUN_STATES = HotMutation(
+    "set_flow_run_states", Database.transaction, _one_flow_run_state, accepts=_one_state
+)
+SET_TASK_RUN_STATES = HotMutation(
+    "set_task_run_states", Database.core_transaction, _one_task_run_state, accepts=_one_state
+)
