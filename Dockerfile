@@ -8,6 +8,22 @@
 #   -e PREFECT_SERVER__DATABASE__CONNECTION_URL=postgresql://user:password@host:5432/prefect
 # (replicas sharing one PostgreSQL: run `prefect-server database upgrade -y` once and
 # start them with PREFECT_SERVER__DATABASE__MIGRATE_ON_START=false).
+
+# Build: `python -m build`, as a release and CI do (tests/test_packaging.py); the image
+# runs the wheel it makes, so the image and the published package cannot differ.
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY prefect_server ./prefect_server
+COPY alembic ./alembic
+RUN pip install build \
+    && python -m build --wheel --outdir /dist .
+
+# Run: the wheel and its dependencies, no sources, no build tools.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -15,12 +31,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY prefect_server ./prefect_server
-COPY alembic ./alembic
-RUN pip install . \
-    && rm -rf /src \
+COPY --from=build /dist /tmp/dist
+RUN pip install /tmp/dist/*.whl \
+    && rm -rf /tmp/dist \
     && useradd --create-home --uid 1000 prefect \
     && mkdir -p /data \
     && chown prefect:prefect /data
