@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from typing import TYPE_CHECKING, Any, NewType, TypeAlias
 
 import strawberry
 
 from prefect_server.database.types import parse_timestamp
+from prefect_server.utilities.ids import id_or_raise
 from prefect_server.utilities.intervals import parse_interval
 
 
@@ -55,10 +55,7 @@ def format_interval(value: Any) -> str | None:
 
 
 def parse_uuid(value: Any) -> str:
-    try:
-        return str(uuid.UUID(str(value)))
-    except (ValueError, TypeError, AttributeError):
-        raise ValueError(f"Could not parse UUID: {value}") from None
+    return str(id_or_raise(value, ValueError(f"Could not parse UUID: {value}")))
 
 
 def parse_json_literal(value: Any) -> Any:

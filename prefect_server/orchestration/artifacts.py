@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import TaskRun, TaskRunArtifact
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
+from prefect_server.utilities.ids import parse_id as _uuid
 
 MAX_PAYLOAD_BYTES = 1_000_000
 
@@ -18,13 +19,6 @@ MAX_PAYLOAD_BYTES = 1_000_000
 def _check_size(data: Any, limit: int) -> None:
     if len(orjson.dumps(data)) > limit:
         raise ValidationFailed(f"Artifact data payload exceeds {limit} bytes limit.")
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 async def create_task_run_artifact(

@@ -22,6 +22,7 @@ from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import STATE_TYPES
 from prefect_server.settings import Settings, session_settings
+from prefect_server.utilities.ids import id_or_raise
 
 HOOK_TYPES = ("WEBHOOK", "SLACK_WEBHOOK", "TWILIO", "PAGERDUTY", "PREFECT_MESSAGE")
 ALL_STATES = frozenset(name.upper() for name in STATE_TYPES)
@@ -42,12 +43,7 @@ TEST_STATES = {
 
 
 def _uuid(value: Any, error: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ValidationFailed(error) from None
+    return id_or_raise(value, ValidationFailed(error))
 
 
 def validate_config(hook_type: str, config: dict[str, Any] | None) -> dict[str, Any]:

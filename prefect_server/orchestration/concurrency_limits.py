@@ -25,6 +25,7 @@ from prefect_server.orchestration.concurrency import (
 )
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.ids import id_or_raise
 
 KINDS = ("task", "flow")
 # What users call a limit's name, by kind.
@@ -99,10 +100,7 @@ async def delete_limit(session: AsyncSession, kind: str, limit_id: Any) -> bool:
     """Delete a limit by id; an id that names no limit of this kind is an error."""
     word = NAME_WORDS[kind]
     missing = NotFound(f"No {word} concurrency limit has the ID {limit_id!r}.")
-    try:
-        key = limit_id if isinstance(limit_id, uuid.UUID) else uuid.UUID(str(limit_id))
-    except ValueError:
-        raise missing from None
+    key = id_or_raise(limit_id, missing)
     model = _model(kind)
     deleted = await session.scalar(delete(model).where(model.id == key).returning(model.id))
     if deleted is None:

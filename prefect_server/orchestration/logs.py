@@ -11,6 +11,7 @@ from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, Log, TaskRun
 from prefect_server.database.types import parse_timestamp
 from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.ids import parse_id
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _INSERT = insert(Log)
@@ -19,11 +20,13 @@ _INSERT = insert(Log)
 def _row(log: dict[str, Any], now: Any) -> dict[str, Any] | None:
     """The log as a row, or None when it cannot be stored (Server 1 skipped those)."""
     try:
-        flow_run_id = uuid.UUID(str(log["flow_run_id"]))
+        flow_run_id = parse_id(log["flow_run_id"])
         task_run = log.get("task_run_id")
-        task_run_id = uuid.UUID(str(task_run)) if task_run else None
         timestamp = parse_timestamp(log["timestamp"]) if log.get("timestamp") else now
     except (KeyError, ValueError, TypeError):
+        return None
+    task_run_id = parse_id(task_run) if task_run else None
+    if flow_run_id is None or (task_run and task_run_id is None):
         return None
     level = log.get("level") or "INFO"
     if level not in LEVELS:

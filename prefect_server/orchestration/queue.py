@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Agent, FlowRun, TaskRun
 from prefect_server.orchestration import concurrency_limits
+from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.state_types import SCHEDULED_STATES
 from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.ids import id_or_raise, parse_id
 
 QUEUED_RUNS_RETURNED_LIMIT = 25
 
@@ -52,7 +54,7 @@ async def get_runs_in_queue(
     would start beyond a flow-label limit is skipped, the others keep their order, and
     no more runs are offered than a limit has free slots: the oldest start first.
     """
-    tenant = tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id))
+    tenant = id_or_raise(tenant_id, ValidationFailed(f"Invalid tenant ID: {tenant_id}"))
     before = before or utcnow()
     agent_labels = set(labels or ())
     scheduled = sorted(SCHEDULED_STATES - {"Queued"})
@@ -85,10 +87,7 @@ async def get_runs_in_queue(
         if len(found) >= limit:
             break
     if agent_id:
-        try:
-            agent = uuid.UUID(str(agent_id))
-        except ValueError:
-            agent = None
+        agent = parse_id(agent_id)
         if agent is not None:
             # Agents make no other call while idle: this is how the UI and CLI see them alive.
             await session.execute(

@@ -50,6 +50,7 @@ from prefect_server.orchestration.task_runs import (
     new_task_run_row,
 )
 from prefect_server.schedules import Event, next_events
+from prefect_server.utilities.ids import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +113,8 @@ async def schedule_flow_runs(
     """
     if not flow_id:
         raise ValidationFailed("Invalid flow id.")
-    try:
-        key = flow_id if isinstance(flow_id, uuid.UUID) else uuid.UUID(str(flow_id))
-    except ValueError:
+    key = parse_id(flow_id)
+    if key is None:
         return []
     result = await schedule_flows(session, [key], max_runs)
     return result.run_ids

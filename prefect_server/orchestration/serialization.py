@@ -14,24 +14,11 @@ import uuid
 from typing import Any
 
 from prefect_server.orchestration.errors import ValidationFailed
+from prefect_server.utilities.ids import id_or_raise, parse_id
 
-
-def parse_id(value: Any) -> uuid.UUID | None:
-    """A UUID from a UUID or its text; ``None`` for anything that is not one."""
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def id_or_raise(value: Any, error: Exception) -> uuid.UUID:
-    """A UUID from a UUID or its text; raises ``error`` for anything that is not one."""
-    parsed = parse_id(value)
-    if parsed is None:
-        raise error
-    return parsed
+# parse_id and id_or_raise live in utilities/ids.py; they are imported here too because
+# the domain modules take all parsing of client input from this module.
+__all__ = ["id_or_raise", "parse_id", "require_id"]
 
 
 def require_id(value: Any, message: str) -> uuid.UUID:

@@ -16,6 +16,7 @@ import orjson
 
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.state_types import STATE_TYPES
+from prefect_server.utilities.clock import utcnow
 
 CORE_VERSION = "1.4.1"
 
@@ -64,7 +65,7 @@ def check_size(state: Any, limit: int) -> None:
 
 def parse_state(raw: Any, *, now: dt.datetime | None = None) -> ParsedState:
     """Validate ``raw`` as a serialised Prefect 1 state and return Core's re-serialisation."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or utcnow()
     serialized = _state(raw, now)
     start = serialized.get("start_time")
     return ParsedState(

@@ -18,6 +18,7 @@ from prefect_server.database.dialect import Dialect
 from prefect_server.database.sqlite_json import similar_to_regex
 from prefect_server.graphql.hasura.bounds import FilterError, check_filter
 from prefect_server.graphql.hasura.metadata import ColumnInfo, TableInfo, tables
+from prefect_server.utilities.ids import id_or_raise
 
 __all__ = ["Condition", "FilterError", "where_clause"]
 
@@ -89,7 +90,7 @@ def _key_condition(
 
 def _bind_value(column: ColumnInfo, value: Any) -> Any:
     if column.scalar == "uuid" and value is not None and not isinstance(value, uuid.UUID):
-        return uuid.UUID(str(value))
+        return id_or_raise(value, ValueError(f"Could not parse UUID: {value}"))
     return value
 
 

@@ -7,20 +7,23 @@ depth at which it was reached (spec §1.4 item 4).
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import Integer, Select, func, literal, select
 from sqlalchemy.sql import FromClause
 
 from prefect_server.database.models import Edge, Task
+from prefect_server.utilities.ids import id_or_raise
 
 MAX_DEPTH = 50
 
 
 def traversal_source(args: dict[str, Any]) -> FromClause:
     direction = args.get("function", "downstream")
-    start = [uuid.UUID(str(task_id)) for task_id in args.get("start_task_ids") or []]
+    start = [
+        id_or_raise(task_id, ValueError(f"Could not parse UUID: {task_id}"))
+        for task_id in args.get("start_task_ids") or []
+    ]
     limit = args.get("depth_limit")
     depth_limit = MAX_DEPTH if limit is None else min(MAX_DEPTH, int(limit))
     edge = Edge.__table__

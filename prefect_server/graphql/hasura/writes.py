@@ -21,6 +21,7 @@ from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.mutation_inputs import constraints
 from prefect_server.orchestration import flow_run_states, runs, task_run_states
+from prefect_server.utilities.ids import id_or_raise
 
 STATE_TABLES = {"flow_run_state": "flow_run_id", "task_run_state": "task_run_id"}
 
@@ -81,7 +82,7 @@ def _bind(table: TableInfo, values: dict[str, Any]) -> dict[str, Any]:
         if column is None:
             continue
         if column.scalar == "uuid" and value is not None and not isinstance(value, uuid.UUID):
-            value = uuid.UUID(str(value))
+            value = id_or_raise(value, ValueError(f"Could not parse UUID: {value}"))
         row[key] = value
     return row
 
