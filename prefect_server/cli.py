@@ -111,7 +111,7 @@ def start(
     debug = debug or settings.log_level == "DEBUG"
     try:
         startup.check(settings, workers)
-        settings = startup.migrate(settings)
+        startup.migrate(settings)
     except startup.StartupError as exc:
         if debug:
             import traceback

@@ -12,7 +12,6 @@ schema, still before the app exists, so a failed migration is one line too.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
 import re
 import socket
@@ -231,12 +230,11 @@ def schema_fits(settings: Settings) -> None:
         )
 
 
-def migrate(settings: Settings) -> Settings:
+def migrate(settings: Settings) -> None:
     """Upgrade the schema before anything serves, so a failed migration is one line and
-    leaves no server behind. Returns the settings for the app, which need not migrate
-    again."""
+    leaves no server behind (the app's own upgrade at start then finds nothing to do)."""
     if not settings.database.migrate_on_start:
-        return settings
+        return
     from prefect_server.database import migrations
 
     try:
@@ -246,7 +244,6 @@ def migrate(settings: Settings) -> Settings:
             f"Migrating the database failed: {_first_line(exc)}; `prefect-server start "
             "--debug` shows the traceback."
         ) from exc
-    return settings.replace(database=dataclasses.replace(settings.database, migrate_on_start=False))
 
 
 def check(settings: Settings, workers: int) -> None:

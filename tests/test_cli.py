@@ -90,7 +90,7 @@ def test_start_no_upgrade_leaves_the_database_alone(start_server: Any, tmp_path:
     server = start_server("--no-upgrade", "--no-services", PREFECT_SERVER__HOME=str(home))
     server.process.wait(timeout=90)
     assert server.process.returncode != 0
-    assert "tenant" in server.output()  # the missing table is named
+    assert "prefect-server database upgrade" in server.output()  # what to run is named
 
     url = f"sqlite+aiosqlite:///{home / 'prefect_server.db'}"
     assert asyncio.run(_revision(url)) is None
@@ -191,6 +191,8 @@ def _capture_start(monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[s
 
 def test_start_flags_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env: dict[str, Any] = {k: None for k in os.environ if k.startswith("PREFECT_SERVER__")}
+    # --no-upgrade needs a schema already there (start refuses an empty database).
+    migrations.upgrade(f"sqlite:///{tmp_path / '.prefect_server' / 'prefect_server.db'}")
     captured = _capture_start(
         monkeypatch,
         ["--host", "0.0.0.0", "--port", "4999", "--no-upgrade", "--no-services"],
@@ -215,6 +217,7 @@ def test_start_flags_reach_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_start_flags_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    migrations.upgrade(f"sqlite:///{tmp_path / '.prefect_server' / 'prefect_server.db'}")
     captured = _capture_start(
         monkeypatch,
         [],
