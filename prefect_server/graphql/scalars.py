@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NewType, TypeAlias
 
 import strawberry
@@ -111,52 +112,31 @@ if TYPE_CHECKING:
     JSON: TypeAlias = Any
     DateTime: TypeAlias = Any
 else:
+
+    def _scalar(
+        name: str, base: type, serialize: Callable[[Any], Any], parse_value: Callable[[Any], Any]
+    ) -> Any:
+        return strawberry.scalar(
+            NewType(name, base), name=name, serialize=serialize, parse_value=parse_value
+        )
+
     # Hasura's scalars.
-    uuid_scalar = strawberry.scalar(
-        NewType("uuid", str), name="uuid", serialize=_str, parse_value=parse_uuid
-    )
-    timestamptz = strawberry.scalar(
-        NewType("timestamptz", str),
-        name="timestamptz",
-        serialize=format_timestamp,
-        parse_value=parse_timestamp,
-    )
-    jsonb = strawberry.scalar(
-        NewType("jsonb", object), name="jsonb", serialize=_identity, parse_value=_identity
-    )
-    interval = strawberry.scalar(
-        NewType("interval", str),
-        name="interval",
-        serialize=format_interval,
-        parse_value=parse_interval,
-    )
-    uuid_array = strawberry.scalar(
-        NewType("_uuid", str), name="_uuid", serialize=_str, parse_value=parse_uuid_array
-    )
-    bigint = strawberry.scalar(
-        NewType("bigint", int), name="bigint", serialize=int, parse_value=int
-    )
-    numeric = strawberry.scalar(
-        NewType("numeric", float), name="numeric", serialize=float, parse_value=float
-    )
-    float8 = strawberry.scalar(
-        NewType("float8", float), name="float8", serialize=float, parse_value=float
-    )
+    uuid_scalar = _scalar("uuid", str, _str, parse_uuid)
+    timestamptz = _scalar("timestamptz", str, format_timestamp, parse_timestamp)
+    jsonb = _scalar("jsonb", object, _identity, _identity)
+    interval = _scalar("interval", str, format_interval, parse_interval)
+    uuid_array = _scalar("_uuid", str, _str, parse_uuid_array)
+    bigint = _scalar("bigint", int, int, int)
+    numeric = _scalar("numeric", float, float, float)
+    float8 = _scalar("float8", float, float, float)
 
     # The action service's scalars.
-    UUID = strawberry.scalar(
-        NewType("UUID", str), name="UUID", serialize=_str, parse_value=parse_uuid
-    )
+    UUID = _scalar("UUID", str, _str, parse_uuid)
+    DateTime = _scalar("DateTime", str, format_timestamp, parse_timestamp)
     JSON = strawberry.scalar(
         NewType("JSON", object),
         name="JSON",
         serialize=_identity,
         parse_value=_identity,
         parse_literal=_json_literal,
-    )
-    DateTime = strawberry.scalar(
-        NewType("DateTime", str),
-        name="DateTime",
-        serialize=format_timestamp,
-        parse_value=parse_timestamp,
     )

@@ -6,11 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import ProjectIdPayload, SuccessPayload
-from prefect_server.graphql.actions._transaction import in_transaction, succeeded
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded, updated
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import UUID
 from prefect_server.orchestration import projects
-from prefect_server.orchestration.errors import ValidationFailed
 
 
 @strawberry.input(name="create_project_input")
@@ -37,10 +36,8 @@ class SetProjectDescriptionInput:
     description: str | None = None
 
 
-def _updated(ok: bool, project_id: str) -> ProjectIdPayload:
-    if not ok:
-        raise ValidationFailed("Update failed")
-    return ProjectIdPayload(id=project_id)
+# Server 1's text, to the letter.
+_FAILED = "Update failed"
 
 
 @strawberry.type
@@ -64,14 +61,19 @@ class Mutation:
     async def set_project_name(
         self, info: Info[Context, None], input: SetProjectNameInput
     ) -> ProjectIdPayload | None:
-        ok = await in_transaction(info, projects.set_project_name, input.project_id, input.name)
-        return _updated(ok, input.project_id)
+        return await updated(
+            info, ProjectIdPayload, _FAILED, projects.set_project_name, input.project_id, input.name
+        )
 
     @strawberry.mutation
     async def set_project_description(
         self, info: Info[Context, None], input: SetProjectDescriptionInput
     ) -> ProjectIdPayload | None:
-        ok = await in_transaction(
-            info, projects.set_project_description, input.project_id, input.description
+        return await updated(
+            info,
+            ProjectIdPayload,
+            _FAILED,
+            projects.set_project_description,
+            input.project_id,
+            input.description,
         )
-        return _updated(ok, input.project_id)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import strawberry
@@ -13,7 +14,7 @@ from strawberry.types import Info
 from prefect_server.database.engine import Database
 from prefect_server.graphql.actions._transaction import in_transaction
 from prefect_server.graphql.context import Context
-from prefect_server.graphql.hot import Caller, HotMutation
+from prefect_server.graphql.hot import Caller, HotMutation, Write
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import flow_run_states, task_run_states
 from prefect_server.orchestration.state_schema import check_size, parse_state
@@ -80,11 +81,22 @@ class CancelFlowRunPayload:
     state: str | None
 
 
-async def _each(items: list[Any], write: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+async def _each(
+    ctx: Context,
+    items: list[Any],
+    transaction: Callable[[Database], AbstractAsyncContextManager[Any]],
+    write: Write[Any],
+) -> list[Any]:
     """One transaction per item; several items run concurrently, as in Server 1."""
+    caller = Caller(ctx.settings, ctx.agent_id)
+
+    async def one(item: Any) -> Any:
+        async with transaction(ctx.db) as tx:
+            return await write(tx, caller, vars(item))
+
     if len(items) == 1:
-        return [await write(items[0])]
-    return list(await asyncio.gather(*(write(item) for item in items)))
+        return [await one(items[0])]
+    return list(await asyncio.gather(*(one(item) for item in items)))
 
 
 async def _flow_run_state(
@@ -115,27 +127,15 @@ class Mutation:
     async def set_flow_run_states(
         self, info: Info[Context, None], input: SetFlowRunStatesInput
     ) -> SetFlowRunStatesPayload | None:
-        ctx = info.context
-        caller = Caller(ctx.settings, ctx.agent_id)
-
-        async def write(item: SetFlowRunStateInput) -> SetFlowRunStatePayload:
-            async with ctx.db.transaction() as session:
-                return await _flow_run_state(session, caller, vars(item))
-
-        return SetFlowRunStatesPayload(states=await _each(input.states, write))
+        states = await _each(info.context, input.states, Database.transaction, _flow_run_state)
+        return SetFlowRunStatesPayload(states=states)
 
     @strawberry.mutation
     async def set_task_run_states(
         self, info: Info[Context, None], input: SetTaskRunStatesInput
     ) -> SetTaskRunStatesPayload | None:
-        ctx = info.context
-        caller = Caller(ctx.settings, ctx.agent_id)
-
-        async def write(item: SetTaskRunStateInput) -> SetTaskRunStatePayload:
-            async with ctx.db.core_transaction() as conn:
-                return await _task_run_state(conn, caller, vars(item))
-
-        return SetTaskRunStatesPayload(states=await _each(input.states, write))
+        states = await _each(info.context, input.states, Database.core_transaction, _task_run_state)
+        return SetTaskRunStatesPayload(states=states)
 
     @strawberry.mutation
     async def cancel_flow_run(
@@ -152,23 +152,22 @@ def _one_state(input: Mapping[str, Any]) -> bool:
     return len(input["states"]) == 1
 
 
-async def _one_flow_run_state(
-    session: AsyncSession, caller: Caller, input: Mapping[str, Any]
-) -> SetFlowRunStatesPayload:
-    return SetFlowRunStatesPayload(
-        states=[await _flow_run_state(session, caller, input["states"][0])]
-    )
+def _only(write: Write[Any], payload: Callable[..., Any]) -> Write[Any]:
+    async def write_one(tx: Any, caller: Caller, input: Mapping[str, Any]) -> Any:
+        return payload(states=[await write(tx, caller, input["states"][0])])
 
-
-async def _one_task_run_state(
-    conn: AsyncConnection, caller: Caller, input: Mapping[str, Any]
-) -> SetTaskRunStatesPayload:
-    return SetTaskRunStatesPayload(states=[await _task_run_state(conn, caller, input["states"][0])])
+    return write_one
 
 
 SET_FLOW_RUN_STATES = HotMutation(
-    "set_flow_run_states", Database.transaction, _one_flow_run_state, accepts=_one_state
+    "set_flow_run_states",
+    Database.transaction,
+    _only(_flow_run_state, SetFlowRunStatesPayload),
+    accepts=_one_state,
 )
 SET_TASK_RUN_STATES = HotMutation(
-    "set_task_run_states", Database.core_transaction, _one_task_run_state, accepts=_one_state
+    "set_task_run_states",
+    Database.core_transaction,
+    _only(_task_run_state, SetTaskRunStatesPayload),
+    accepts=_one_state,
 )

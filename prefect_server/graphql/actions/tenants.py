@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from prefect_server.graphql.actions._payloads import SuccessPayload, TenantIdPayload
-from prefect_server.graphql.actions._transaction import in_transaction, succeeded
+from prefect_server.graphql.actions._transaction import in_transaction, succeeded, updated
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.scalars import JSON, UUID
 from prefect_server.orchestration import tenants
@@ -43,10 +43,8 @@ class UpdateTenantSettingsInput:
     settings: JSON | None = None
 
 
-def _updated(ok: bool, tenant_id: str) -> TenantIdPayload:
-    if not ok:
-        raise ValidationFailed("Update failed.")
-    return TenantIdPayload(id=tenant_id)
+# Server 1's text, to the letter.
+_FAILED = "Update failed."
 
 
 @strawberry.type
@@ -70,21 +68,27 @@ class Mutation:
     async def update_tenant_name(
         self, info: Info[Context, None], input: UpdateTenantNameInput
     ) -> TenantIdPayload | None:
-        ok = await in_transaction(info, tenants.update_tenant_name, input.tenant_id, input.name)
-        return _updated(ok, input.tenant_id)
+        return await updated(
+            info, TenantIdPayload, _FAILED, tenants.update_tenant_name, input.tenant_id, input.name
+        )
 
     @strawberry.mutation
     async def update_tenant_slug(
         self, info: Info[Context, None], input: UpdateTenantSlugInput
     ) -> TenantIdPayload | None:
-        ok = await in_transaction(info, tenants.update_tenant_slug, input.tenant_id, input.slug)
-        return _updated(ok, input.tenant_id)
+        return await updated(
+            info, TenantIdPayload, _FAILED, tenants.update_tenant_slug, input.tenant_id, input.slug
+        )
 
     @strawberry.mutation
     async def update_tenant_settings(
         self, info: Info[Context, None], input: UpdateTenantSettingsInput
     ) -> TenantIdPayload | None:
-        ok = await in_transaction(
-            info, tenants.update_tenant_settings, input.tenant_id, input.settings
+        return await updated(
+            info,
+            TenantIdPayload,
+            _FAILED,
+            tenants.update_tenant_settings,
+            input.tenant_id,
+            input.settings,
         )
-        return _updated(ok, input.tenant_id)
