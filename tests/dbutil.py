@@ -1,13 +1,21 @@
-"""Emptying the test database between tests (used by conftest and module fixtures)."""
+"""The test database from outside the app: emptying it between tests (conftest and
+module fixtures) and looking at its schema (migration and CLI tests)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
-from sqlalchemy import text
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Base
+
+T = TypeVar("T")
 
 
 async def truncate(db: Database) -> None:
@@ -31,3 +39,22 @@ def truncate_all(url: str) -> None:
             await db.dispose()
 
     asyncio.run(run())
+
+
+async def inspect_with(url: str, fn: Callable[[Connection], T]) -> T:
+    """``fn`` run on a connection of its own to ``url`` (outside any app's engine)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
+    finally:
+        await engine.dispose()
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The Alembic revision the database is at; None before the first migration."""
+    return MigrationContext.configure(connection).get_current_revision()

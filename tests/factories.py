@@ -155,6 +155,13 @@ async def task_run_ids(db: Database, flow_run_id: uuid.UUID) -> dict[str, uuid.U
         return {slug: run_id for slug, run_id in rows}
 
 
+async def task_run_chain(db: Database) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """(tenant_id, flow_run_id, task_run_id): a new run of "Test Flow" and its t1 task run."""
+    tenant_id, flow_id = await flow_chain(db)
+    run_id = await create_flow_run(db, flow_id)
+    return tenant_id, run_id, (await task_run_ids(db, run_id))["t1-1"]
+
+
 async def running_flow_run(db: Database, flow_id: uuid.UUID, **kwargs: Any) -> uuid.UUID:
     run_id = await create_flow_run(db, flow_id, **kwargs)
     await set_flow_run_state(db, run_id, {"type": "Running", "message": "Running flow."})

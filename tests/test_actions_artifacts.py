@@ -23,9 +23,8 @@ DELETE = "mutation($input: delete_task_run_artifact_input!) { delete_task_run_ar
 
 @pytest.fixture
 async def task_run(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
-    tenant_id, flow_id = await factories.flow_chain(db)
-    run_id = await factories.create_flow_run(db, flow_id)
-    return tenant_id, (await factories.task_run_ids(db, run_id))["t1-1"]
+    tenant_id, _, task_run_id = await factories.task_run_chain(db)
+    return tenant_id, task_run_id
 
 
 async def artifacts(db: Database) -> list[TaskRunArtifact]:

@@ -19,9 +19,8 @@ WRITE = "mutation($input: write_run_logs_input!) { write_run_logs(input: $input)
 
 @pytest.fixture
 async def run_ids(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
-    _, flow_id = await factories.flow_chain(db)
-    run_id = await factories.create_flow_run(db, flow_id)
-    return run_id, (await factories.task_run_ids(db, run_id))["t1-1"]
+    _, run_id, task_run_id = await factories.task_run_chain(db)
+    return run_id, task_run_id
 
 
 async def stored(db: Database) -> list[Log]:

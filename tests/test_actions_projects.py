@@ -39,6 +39,13 @@ async def test_duplicate_name_is_a_uniqueness_violation_per_tenant(gql, db):
         assert await session.scalar(select(func.count()).select_from(Project)) == 2
 
 
+async def _create(gql, tenant_id, name):
+    """A project created through the API; its id."""
+    return (await gql(CREATE, {"input": {"tenant_id": tenant_id, "name": name}}))["create_project"][
+        "id"
+    ]
+
+
 async def test_unknown_tenant_is_a_foreign_key_violation(gql, db):
     errors = await gql.errors(CREATE, {"input": {"tenant_id": str(uuid.uuid4()), "name": "p"}})
     assert errors[0]["message"] == "Foreign key violation."
@@ -46,9 +53,7 @@ async def test_unknown_tenant_is_a_foreign_key_violation(gql, db):
 
 async def test_rename_and_describe(gql, db):
     tenant_id = await _tenant_id(db)
-    project_id = (await gql(CREATE, {"input": {"tenant_id": tenant_id, "name": "p"}}))[
-        "create_project"
-    ]["id"]
+    project_id = await _create(gql, tenant_id, "p")
     await gql(CREATE, {"input": {"tenant_id": tenant_id, "name": "taken"}})
     rename = "mutation($input: set_project_name_input!) { set_project_name(input: $input) { id } }"
     describe = "mutation($input: set_project_description_input!) { set_project_description(input: $input) { id } }"
@@ -69,9 +74,7 @@ async def test_rename_and_describe(gql, db):
 
 async def test_delete_project_cascades_to_flows(gql, db):
     tenant_id = await _tenant_id(db)
-    project_id = (await gql(CREATE, {"input": {"tenant_id": tenant_id, "name": "p"}}))[
-        "create_project"
-    ]["id"]
+    project_id = await _create(gql, tenant_id, "p")
     async with db.transaction() as session:
         await flows.create_flow(session, {"name": "f"}, project_id)
     delete = "mutation($input: delete_project_input!) { delete_project(input: $input) { success } }"

@@ -14,17 +14,16 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from alembic.migration import MigrationContext
 from serverproc import Server, clean_env, command
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 import prefect_server
 from prefect_server import startup
 from prefect_server.cli import app as cli_app
 from prefect_server.database import migrations
+
+from dbutil import current_revision, inspect_with, table_names
 
 HELLO = "{ hello api { backend } }"
 
@@ -237,27 +236,12 @@ def test_start_flags_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path:
 # -- database upgrade | downgrade | reset ------------------------------------------
 
 
-def _tables(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names())
-
-
-async def _inspect(url: str, fn: Any) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(fn)
-    finally:
-        await engine.dispose()
-
-
 async def _revision(url: str) -> str | None:
-    return await _inspect(
-        url, lambda connection: MigrationContext.configure(connection).get_current_revision()
-    )
+    return await inspect_with(url, current_revision)
 
 
 async def _tenant_slugs(url: str) -> list[str]:
-    return await _inspect(
+    return await inspect_with(
         url, lambda connection: list(connection.execute(text("SELECT slug FROM tenant")).scalars())
     )
 
@@ -279,12 +263,12 @@ def test_database_commands(cli_database: str) -> None:
     result = _cli("database", "downgrade", "-y", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert asyncio.run(_revision(url)) is None
-    assert "tenant" not in asyncio.run(_inspect(url, _tables))
+    assert "tenant" not in asyncio.run(inspect_with(url, table_names))
 
     result = _cli("database", "upgrade", "-y", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert asyncio.run(_revision(url)) == "0002"
-    assert {"tenant", "flow_run", "task_run_state"} <= asyncio.run(_inspect(url, _tables))
+    assert {"tenant", "flow_run", "task_run_state"} <= asyncio.run(inspect_with(url, table_names))
 
     result = _cli("database", "reset", "-y", "--database-url", url)
     assert result.exit_code == 0, result.output

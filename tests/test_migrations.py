@@ -14,27 +14,15 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, inspect
+from sqlalchemy import Column, Integer, MetaData, Table
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from prefect_server.database import migrations
 from prefect_server.database.models import Base
 
+from dbutil import current_revision, inspect_with, table_names
+
 MODEL_TABLES = set(Base.metadata.tables)
-
-
-async def _inspect(url: str, fn: Any) -> Any:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(fn)
-    finally:
-        await engine.dispose()
-
-
-def _tables(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names())
 
 
 def _diff(metadata: MetaData) -> Any:
@@ -47,10 +35,6 @@ def _diff(metadata: MetaData) -> Any:
     return run
 
 
-def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
 @pytest.fixture
 def migrated(database_url: str) -> Any:
     yield database_url
@@ -60,27 +44,27 @@ def migrated(database_url: str) -> Any:
 
 async def test_upgrade_downgrade_upgrade(migrated: str) -> None:
     migrations.upgrade(migrated)
-    assert MODEL_TABLES <= await _inspect(migrated, _tables)
-    assert await _inspect(migrated, _current_revision) == "0002"
+    assert MODEL_TABLES <= await inspect_with(migrated, table_names)
+    assert await inspect_with(migrated, current_revision) == "0002"
 
     migrations.downgrade(migrated)
-    assert await _inspect(migrated, _tables) & MODEL_TABLES == set()
-    assert await _inspect(migrated, _current_revision) is None
+    assert await inspect_with(migrated, table_names) & MODEL_TABLES == set()
+    assert await inspect_with(migrated, current_revision) is None
 
     migrations.upgrade(migrated)
-    assert MODEL_TABLES <= await _inspect(migrated, _tables)
-    assert await _inspect(migrated, _diff(Base.metadata)) == []
+    assert MODEL_TABLES <= await inspect_with(migrated, table_names)
+    assert await inspect_with(migrated, _diff(Base.metadata)) == []
 
 
 async def test_reset_rebuilds_an_empty_schema(migrated: str) -> None:
     migrations.reset(migrated)
-    assert MODEL_TABLES <= await _inspect(migrated, _tables)
-    assert await _inspect(migrated, _current_revision) == "0002"
+    assert MODEL_TABLES <= await inspect_with(migrated, table_names)
+    assert await inspect_with(migrated, current_revision) == "0002"
 
 
 async def test_migrated_schema_equals_the_models(migrated: str) -> None:
     migrations.upgrade(migrated)
-    assert await _inspect(migrated, _diff(Base.metadata)) == []
+    assert await inspect_with(migrated, _diff(Base.metadata)) == []
 
 
 async def test_the_comparison_sees_drift(migrated: str) -> None:
@@ -91,7 +75,7 @@ async def test_the_comparison_sees_drift(migrated: str) -> None:
     Table("not_migrated", drifted, Column("id", Integer, primary_key=True))
     drifted.tables["tenant"].append_column(Column("extra", Integer))
 
-    diff = await _inspect(migrated, _diff(drifted))
+    diff = await inspect_with(migrated, _diff(drifted))
 
     kinds = {(entry[0], getattr(entry[1], "name", None)) for entry in diff if entry}
     assert ("add_table", "not_migrated") in kinds
@@ -114,5 +98,5 @@ def test_replicas_migrating_at_once_take_turns(migrated: str) -> None:
     ]
     outputs = [p.communicate(timeout=180)[0] for p in processes]
     assert [p.returncode for p in processes] == [0] * 4, outputs
-    assert asyncio.run(_inspect(migrated, _current_revision)) == "0002"
-    assert asyncio.run(_inspect(migrated, _diff(Base.metadata))) == []
+    assert asyncio.run(inspect_with(migrated, current_revision)) == "0002"
+    assert asyncio.run(inspect_with(migrated, _diff(Base.metadata))) == []

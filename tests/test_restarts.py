@@ -123,22 +123,20 @@ async def count_states(db: Database) -> tuple[int, int]:
     return int(flows or 0), int(tasks or 0)
 
 
-async def test_an_unfinished_run_is_refused_and_nothing_written(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("final_state", "refusal"),
+    [(None, "has not finished"), ("Success", "Nothing in this run failed")],
+    ids=["unfinished", "successful"],
+)
+async def test_a_run_with_nothing_to_restart_is_refused_and_nothing_written(
+    db: Database, final_state: str | None, refusal: str
+) -> None:
     _, flow_id = await factories.flow_chain(db)
     run = await factories.running_flow_run(db, flow_id)
+    if final_state:
+        await factories.set_flow_run_state(db, run, {"type": final_state})
     before = await count_states(db)
-    with pytest.raises(restarts.RestartRefused, match="has not finished"):
-        async with db.transaction() as session:
-            await restarts.restart_flow_run(session, run)
-    assert await count_states(db) == before
-
-
-async def test_a_successful_run_has_nothing_to_restart(db: Database) -> None:
-    _, flow_id = await factories.flow_chain(db)
-    run = await factories.running_flow_run(db, flow_id)
-    await factories.set_flow_run_state(db, run, {"type": "Success"})
-    before = await count_states(db)
-    with pytest.raises(restarts.RestartRefused, match="Nothing in this run failed"):
+    with pytest.raises(restarts.RestartRefused, match=refusal):
         async with db.transaction() as session:
             await restarts.restart_flow_run(session, run)
     assert await count_states(db) == before

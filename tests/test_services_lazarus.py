@@ -3,11 +3,10 @@ runs are rescheduled until the attempt limit, then failed."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 from sqlalchemy import select, update
-from towel_util import age_heartbeat, make_flow, make_run, set_task_state
+from towel_util import age_heartbeat, make_flow, make_run, set_task_state, with_services
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, FlowRunState, Log, TaskRun
@@ -158,14 +157,8 @@ async def test_limit_and_timeout_come_from_the_settings(db: Database, settings: 
     await age_heartbeat(db, run_id, 120)
     assert await lazarus.run_once(db, settings) == 0
 
-    services = settings.services
-    strict = settings.replace(
-        services=dataclasses.replace(
-            services,
-            lazarus=dataclasses.replace(
-                services.lazarus, heartbeat_timeout_seconds=60, resurrection_attempt_limit=0
-            ),
-        )
+    strict = with_services(
+        settings, lazarus={"heartbeat_timeout_seconds": 60, "resurrection_attempt_limit": 0}
     )
     assert await lazarus.run_once(db, strict) == 0
     run = await _run(db, run_id)

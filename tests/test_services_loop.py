@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from towel_util import with_services
 
 from prefect_server.database.engine import Database
 from prefect_server.services import loop, register_services
 from prefect_server.settings import Settings
-
-
-def _with_services(settings: Settings, **changes: object) -> Settings:
-    services = settings.services
-    parts = {
-        name: dataclasses.replace(getattr(services, name), **value)  # type: ignore[arg-type]
-        for name, value in changes.items()
-    }
-    return settings.replace(services=dataclasses.replace(services, **parts))
 
 
 def _job_ids(scheduler: AsyncIOScheduler) -> set[str]:
@@ -47,7 +38,7 @@ def test_disabled_services_are_not_registered(db: Database, settings: Settings) 
     register_services(
         scheduler,
         db,
-        _with_services(settings, lazarus={"enabled": False}, zombie_killer={"enabled": False}),
+        with_services(settings, lazarus={"enabled": False}, zombie_killer={"enabled": False}),
     )
     assert _job_ids(scheduler) == {"scheduler", "scheduler-at-start"}
 
@@ -57,7 +48,7 @@ def test_loop_seconds_must_be_positive(db: Database, settings: Settings) -> None
         register_services(
             AsyncIOScheduler(timezone="UTC"),
             db,
-            _with_services(settings, scheduler={"loop_seconds": 0}),
+            with_services(settings, scheduler={"loop_seconds": 0}),
         )
 
 

@@ -4,7 +4,6 @@ nothing at all."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import uuid
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select, update
-from towel_util import make_flow, make_run, set_task_state
+from towel_util import make_flow, make_run, set_task_state, with_services
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import (
@@ -38,12 +37,7 @@ UNFINISHED = ("Scheduled", "Submitted", "Running", "Cancelling", "Paused")
 
 
 def _keep(settings: Settings, **retention_settings: Any) -> Settings:
-    services = settings.services
-    return settings.replace(
-        services=dataclasses.replace(
-            services, retention=dataclasses.replace(services.retention, **retention_settings)
-        )
-    )
+    return with_services(settings, retention=retention_settings)
 
 
 async def _run(db: Database, state: str, *, tasks: int = 1) -> uuid.UUID:
@@ -225,13 +219,18 @@ async def test_both_periods_in_one_pass(
     ]
 
 
+async def _finished_runs_aged(db: Database, count: int, days: float) -> uuid.UUID:
+    """A flow with ``count`` successful runs that ended ``days`` ago; the flow's id."""
+    flow_id = await make_flow(db)
+    for _ in range(count):
+        await _age_run(db, await make_run(db, flow_id, "Success"), days)
+    return flow_id
+
+
 async def test_more_rows_than_a_batch_are_deleted_in_several(
     db: Database, settings: Settings
 ) -> None:
-    flow_id = await make_flow(db)
-    for _ in range(5):
-        run_id = await make_run(db, flow_id, "Success")
-        await _age_run(db, run_id, 10)
+    flow_id = await _finished_runs_aged(db, 5, days=10)
     live = await make_run(db, flow_id, "Running")
     await _write_logs(db, live, 10, count=25)
     config = _keep(settings, flow_run_days=1, log_days=1)
@@ -245,10 +244,7 @@ async def test_more_rows_than_a_batch_are_deleted_in_several(
 async def test_a_pass_stops_at_its_cap_and_the_next_one_goes_on(
     db: Database, settings: Settings
 ) -> None:
-    flow_id = await make_flow(db)
-    for _ in range(5):
-        run_id = await make_run(db, flow_id, "Success")
-        await _age_run(db, run_id, 10)
+    await _finished_runs_aged(db, 5, days=10)
     config = _keep(settings, flow_run_days=1)
 
     assert await retention.run_once(db, config, flow_run_batch=2, max_batches=2) == 4

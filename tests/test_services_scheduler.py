@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
-from towel_util import interval_clock, make_flow, next_interval_times, schedule
+from towel_util import interval_clock, make_flow, next_interval_times, schedule, with_services
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, FlowRunState, TaskRun, TaskRunState
@@ -269,16 +269,8 @@ async def test_a_failing_flow_does_not_stop_the_pass(db: Database, settings: Set
 
 
 async def test_max_runs_comes_from_the_settings(db: Database, settings: Settings) -> None:
-    import dataclasses
-
     flow_id = await make_flow(db, flow_schedule=HOURLY)
-    services = settings.services
-    three = settings.replace(
-        services=dataclasses.replace(
-            services,
-            scheduler=dataclasses.replace(services.scheduler, max_scheduled_runs_per_flow=3),
-        )
-    )
+    three = with_services(settings, scheduler={"max_scheduled_runs_per_flow": 3})
     assert await scheduler.run_once(db, three) == 3
     assert len(await _runs(db, flow_id)) == 3
 

@@ -3,12 +3,11 @@ runs (retry or fail) and Cancelling flow runs."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
 
 from sqlalchemy import func, select
-from towel_util import age_heartbeat, make_flow, make_run, set_task_state
+from towel_util import age_heartbeat, make_flow, make_run, set_task_state, with_services
 
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowRun, Log, TaskRun, TaskRunState
@@ -162,13 +161,7 @@ async def test_timeout_comes_from_the_settings(db: Database, settings: Settings)
     await age_heartbeat(db, run_id, 120)
     assert await zombie_killer.run_once(db, settings) == 0
 
-    services = settings.services
-    short = settings.replace(
-        services=dataclasses.replace(
-            services,
-            zombie_killer=dataclasses.replace(services.zombie_killer, heartbeat_timeout_seconds=60),
-        )
-    )
+    short = with_services(settings, zombie_killer={"heartbeat_timeout_seconds": 60})
     assert await zombie_killer.run_once(db, short) == 1
     assert (await _task_run(db, task_run_id)).state == "Failed"
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from towel_util import make_flow, make_run
 
 from prefect_server.database.engine import Database
-from prefect_server.database.models import TaskRun, TaskRunState
+from prefect_server.database.models import FlowRun, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
 from prefect_server.orchestration.task_run_states import set_task_run_state, set_task_run_states
 
@@ -22,19 +22,22 @@ async def _task_runs(db: Database, state: str = "Running", tasks: int = 3) -> li
         return list((await session.scalars(stmt)).all())
 
 
-async def _rows(db: Database, ids: list[uuid.UUID]) -> list[tuple[object, ...]]:
+async def _rows(
+    db: Database, ids: list[uuid.UUID], model: type[FlowRun] | type[TaskRun] = TaskRun
+) -> list[tuple[object, ...]]:
+    """What a state write leaves on the run rows, in id order."""
     async with db.session() as session:
         rows = await session.execute(
             select(
-                TaskRun.state,
-                TaskRun.version,
-                TaskRun.state_message,
-                TaskRun.start_time.is_not(None),
-                TaskRun.end_time.is_not(None),
-                TaskRun.heartbeat.is_not(None),
+                model.state,
+                model.version,
+                model.state_message,
+                model.start_time.is_not(None),
+                model.end_time.is_not(None),
+                model.heartbeat.is_not(None),
             )
-            .where(TaskRun.id.in_(ids))
-            .order_by(TaskRun.id)
+            .where(model.id.in_(ids))
+            .order_by(model.id)
         )
         return [tuple(row) for row in rows]
 
@@ -94,25 +97,6 @@ async def _flow_runs(db: Database, n: int, state: str | None = None) -> list[uui
     return sorted([await make_run(db, flow_id, state) for _ in range(n)])
 
 
-async def _flow_rows(db: Database, ids: list[uuid.UUID]) -> list[tuple[object, ...]]:
-    from prefect_server.database.models import FlowRun
-
-    async with db.session() as session:
-        rows = await session.execute(
-            select(
-                FlowRun.state,
-                FlowRun.version,
-                FlowRun.state_message,
-                FlowRun.start_time.is_not(None),
-                FlowRun.end_time.is_not(None),
-                FlowRun.heartbeat.is_not(None),
-            )
-            .where(FlowRun.id.in_(ids))
-            .order_by(FlowRun.id)
-        )
-        return [tuple(row) for row in rows]
-
-
 async def test_a_flow_run_batch_writes_what_single_writes_write(db: Database) -> None:
     from prefect_server.orchestration.flow_run_states import set_flow_run_state, set_flow_run_states
 
@@ -131,7 +115,7 @@ async def test_a_flow_run_batch_writes_what_single_writes_write(db: Database) ->
     assert [(w.run_id, w.version, w.state) for w in writes] == [
         (run_id, 2, state["type"]) for run_id, state in zip(batch, states, strict=True)
     ]
-    assert await _flow_rows(db, batch) == await _flow_rows(db, single)
+    assert await _rows(db, batch, FlowRun) == await _rows(db, single, FlowRun)
     # The cancellation reached the cancelled run's task runs, as a single write does.
     async with db.session() as session:
         cancelled = await session.scalars(
@@ -144,7 +128,7 @@ async def test_a_refused_flow_run_change_refuses_the_batch(db: Database) -> None
     from prefect_server.orchestration.flow_run_states import set_flow_run_states
 
     ids = await _flow_runs(db, 2, "Submitted")
-    before = await _flow_rows(db, ids)
+    before = await _rows(db, ids, FlowRun)
     with pytest.raises(StateUpdateFailed, match="already been submitted"):
         async with db.transaction() as session:
             await set_flow_run_states(
@@ -153,4 +137,4 @@ async def test_a_refused_flow_run_change_refuses_the_batch(db: Database) -> None
     with pytest.raises(ValidationFailed, match="only once"):
         async with db.transaction() as session:
             await set_flow_run_states(session, [(ids[0], {"type": "Failed"})] * 2)
-    assert await _flow_rows(db, ids) == before
+    assert await _rows(db, ids, FlowRun) == before

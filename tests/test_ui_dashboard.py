@@ -57,26 +57,24 @@ async def test_late_runs_say_why(app: Any) -> None:
     await factories.create_flow_run(
         db, flow_id, flow_run_name="late-lark", scheduled_start_time=past, labels=["gpu"]
     )
-    async with browser(app) as client:
-        no_agent = text_of((await client.get("/ui/?_fragment=live_late")).text)
+
+    async def late_runs() -> str:
+        async with browser(app) as client:
+            return text_of((await client.get("/ui/?_fragment=live_late")).text)
+
+    async def agent_with(label: str) -> None:
+        async with db.transaction() as session:
+            await agents.register_agent(
+                session, tenant_id=tenant_id, labels=[label], name=f"{label}-box", type="LocalAgent"
+            )
+
+    no_agent = await late_runs()
     assert "late-lark" in no_agent
     assert "No agent has ever connected" in no_agent
-
-    async with db.transaction() as session:
-        await agents.register_agent(
-            session, tenant_id=tenant_id, labels=["cpu"], name="cpu-box", type="LocalAgent"
-        )
-    async with browser(app) as client:
-        wrong_labels = text_of((await client.get("/ui/?_fragment=live_late")).text)
-    assert "No agent has all of this run's labels (gpu)" in wrong_labels
-
-    async with db.transaction() as session:
-        await agents.register_agent(
-            session, tenant_id=tenant_id, labels=["gpu"], name="gpu-box", type="LocalAgent"
-        )
-    async with browser(app) as client:
-        healthy = text_of((await client.get("/ui/?_fragment=live_late")).text)
-    assert "should be submitted within seconds" in healthy
+    await agent_with("cpu")
+    assert "No agent has all of this run's labels (gpu)" in await late_runs()
+    await agent_with("gpu")
+    assert "should be submitted within seconds" in await late_runs()
 
 
 async def test_fragments_are_cacheable_and_unknown_ones_404(app: Any) -> None:

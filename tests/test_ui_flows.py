@@ -67,6 +67,12 @@ async def group_of(db: Any, flow_id: uuid.UUID) -> uuid.UUID:
         return (await session.get(Flow, flow_id)).flow_group_id  # type: ignore[union-attr]
 
 
+async def run_form_of(db: Any, flow: dict[str, Any] | None = None) -> tuple[uuid.UUID, str]:
+    """A new flow (``rich_flow()`` unless given) and the address of its run form."""
+    _, flow_id = await factories.flow_chain(db, flow or rich_flow())
+    return flow_id, f"/ui/flows/{await group_of(db, flow_id)}/run"
+
+
 async def run_count(db: Any) -> int:
     async with db.session() as session:
         return int(await session.scalar(select(func.count()).select_from(FlowRun)) or 0)
@@ -270,10 +276,8 @@ async def test_run_form_is_filled_with_the_defaults(app: Any) -> None:
 
 async def test_invalid_json_rerenders_the_form_and_creates_nothing(app: Any) -> None:
     db = app.state.db
-    _, flow_id = await factories.flow_chain(db, rich_flow())
-    group = await group_of(db, flow_id)
+    _, page = await run_form_of(db)
     async with browser(app) as client:
-        page = f"/ui/flows/{group}/run"
         bad = await post(client, page, {"param:x": "{nope", "param:who": '"me"'}, page=page)
         missing = await post(client, page, {"param:x": "2", "param:who": "  "}, page=page)
     assert bad.status_code == 400
@@ -286,10 +290,8 @@ async def test_invalid_json_rerenders_the_form_and_creates_nothing(app: Any) -> 
 
 async def test_run_form_creates_the_run_and_redirects_to_it(app: Any) -> None:
     db = app.state.db
-    _, flow_id = await factories.flow_chain(db, rich_flow())
-    group = await group_of(db, flow_id)
+    flow_id, page = await run_form_of(db)
     async with browser(app) as client:
-        page = f"/ui/flows/{group}/run"
         data = {"param:x": "[1, 2]", "param:who": '"me"', "run_name": "by-hand", "labels": "a, b,"}
         response = await post(client, page, data, page=page)
         flash = unquote(response.cookies.get("ps_flash") or "")
@@ -306,10 +308,8 @@ async def test_run_form_creates_the_run_and_redirects_to_it(app: Any) -> None:
 
 async def test_empty_labels_mean_the_flows_own(app: Any) -> None:
     db = app.state.db
-    _, flow_id = await factories.flow_chain(db, rich_flow())
-    group = await group_of(db, flow_id)
+    _, page = await run_form_of(db)
     async with browser(app) as client:
-        page = f"/ui/flows/{group}/run"
         response = await post(client, page, {"param:x": "", "param:who": "1"}, page=page)
     assert response.status_code == 303
     async with db.session() as session:
@@ -319,12 +319,10 @@ async def test_empty_labels_mean_the_flows_own(app: Any) -> None:
 
 async def test_an_archived_flow_cannot_be_run(app: Any) -> None:
     db = app.state.db
-    _, flow_id = await factories.flow_chain(db)
+    flow_id, page = await run_form_of(db, factories.serialized_flow())
     async with db.transaction() as session:
         await flows.archive_flow(session, flow_id)
-    group = await group_of(db, flow_id)
     async with browser(app) as client:
-        page = f"/ui/flows/{group}/run"
         response = await post(client, page, {"param:x": "1"}, page=page)
     assert response.status_code == 400
     assert f"Flow {flow_id} is archived." in response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -14,10 +15,21 @@ from prefect_server.orchestration import tenants
 from prefect_server.orchestration.flow_run_states import set_flow_run_state
 from prefect_server.orchestration.runs import create_flow_run
 from prefect_server.orchestration.task_run_states import set_task_run_state
+from prefect_server.settings import Settings
 
 UTC = dt.timezone.utc
 # Every interval clock of these tests is anchored here, so event times are easy to predict.
 ANCHOR = dt.datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def with_services(settings: Settings, **changes: dict[str, Any]) -> Settings:
+    """``settings`` with some services' settings changed: ``lazarus={"loop_seconds": 1}``."""
+    services = settings.services
+    parts = {
+        name: dataclasses.replace(getattr(services, name), **values)
+        for name, values in changes.items()
+    }
+    return settings.replace(services=dataclasses.replace(services, **parts))
 
 
 def interval_clock(seconds: int, **extra: Any) -> dict[str, Any]:
