@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,7 @@ import prefect_server
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Edge, Flow, Task
-from prefect_server.orchestration import flows
+from prefect_server.orchestration import flows, queue
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.settings import ApiInfoSettings, Settings, session_settings
 
@@ -93,6 +94,19 @@ async def test_a_session_without_settings_is_refused_not_defaulted(
                 session_settings(session)
     finally:
         await bare.dispose()
+
+
+async def test_queued_runs_returned_limit_bounds_a_poll(db: Database, settings: Settings) -> None:
+    tenant_id, flow_id = await factories.flow_chain(db)
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    ids = [
+        await factories.create_flow_run(db, flow_id, scheduled_start_time=past) for _ in range(4)
+    ]
+    async with _database(settings, queued_runs_returned_limit=3) as small:
+        async with small.transaction() as session:
+            assert len(await queue.get_runs_in_queue(session, tenant_id)) == 3
+    async with db.transaction() as session:
+        assert len(await queue.get_runs_in_queue(session, tenant_id)) == len(ids)
 
 
 API = "{ api { backend mode version core_version release_timestamp } }"

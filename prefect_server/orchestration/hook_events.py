@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database.models import Flow, FlowRun, FlowRunState, Tenant
 from prefect_server.orchestration.run_names import random_name
 from prefect_server.orchestration.state_schema import ParsedState
+from prefect_server.utilities.clock import utcnow
 
 EVENT_TYPE = "FlowRunStateChange"
 
@@ -70,7 +71,7 @@ def _event(
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "id": str(uuid.uuid4()),
-        "timestamp": _text(dt.datetime.now(dt.timezone.utc)),
+        "timestamp": _text(utcnow()),
         "type": EVENT_TYPE,
         "flow_run": flow_run,
         "state": state,

@@ -24,9 +24,8 @@ from prefect_server.orchestration import concurrency_limits
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.state_types import SCHEDULED_STATES
 from prefect_server.orchestration.states import utcnow
+from prefect_server.settings import session_settings
 from prefect_server.utilities.ids import id_or_raise, parse_id
-
-QUEUED_RUNS_RETURNED_LIMIT = 25
 
 
 def labels_match(run_labels: Any, agent_labels: set[str]) -> bool:
@@ -45,7 +44,7 @@ async def get_runs_in_queue(
     before: dt.datetime | None = None,
     labels: list[str] | None = None,
     agent_id: uuid.UUID | str | None = None,
-    limit: int = QUEUED_RUNS_RETURNED_LIMIT,
+    limit: int | None = None,
 ) -> list[str]:
     """Ids of the tenant's runs ready to start by ``before``, in order of their start times.
 
@@ -53,7 +52,10 @@ async def get_runs_in_queue(
     run in such a state (a long retry whose flow-run process has exited). A run that
     would start beyond a flow-label limit is skipped, the others keep their order, and
     no more runs are offered than a limit has free slots: the oldest start first.
+    At most ``limit`` ids, by default the queued_runs_returned_limit setting.
     """
+    if limit is None:
+        limit = session_settings(session).queued_runs_returned_limit
     tenant = id_or_raise(tenant_id, ValidationFailed(f"Invalid tenant ID: {tenant_id}"))
     before = before or utcnow()
     agent_labels = set(labels or ())
