@@ -8,9 +8,9 @@ auto-scheduled run, so two clocks may schedule the same instant. The unique
 (idempotency_key, flow_id) constraint, not a read, decides whether a run exists: two
 replicas scheduling the same flow at once create each run once.
 
-Runs are created in multi-row statements for a whole page of flows (the scheduler
-service keeps 10,000 schedules materialised), with the same values and initial state
-that ``runs.create_flow_run`` and ``flow_run_states.set_flow_run_state`` give a single run.
+Runs are built and inserted by ``run_rows`` as ``runs.create_flow_run`` builds and
+inserts a single run, here in multi-row statements for a whole page of flows (the
+scheduler service keeps 10,000 schedules materialised).
 """
 
 from __future__ import annotations
@@ -22,40 +22,25 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database.dialect import dialect_of
-from prefect_server.database.models import (
-    CloudHook,
-    Flow,
-    FlowGroup,
-    FlowRun,
-    FlowRunState,
-    Task,
-    TaskRun,
-    TaskRunState,
-)
-from prefect_server.orchestration import cloud_hooks
+from prefect_server.database.models import Flow, FlowGroup, FlowRun
 from prefect_server.orchestration.errors import ValidationFailed
-from prefect_server.orchestration.run_names import random_name
-from prefect_server.orchestration.runs import default_labels, run_parameters
-from prefect_server.orchestration.state_schema import ParsedState, parse_state
-from prefect_server.orchestration.states import new_state_row, run_values, utcnow
-from prefect_server.orchestration.task_runs import (
-    TASK_RUN_CREATED,
-    created_state_row,
-    new_task_run_row,
+from prefect_server.orchestration.run_rows import (
+    FLOW_COLUMNS,
+    NewRun,
+    chunks,
+    insert_runs,
+    new_run,
 )
+from prefect_server.orchestration.states import utcnow
 from prefect_server.schedules import Event, next_events
 from prefect_server.utilities.ids import parse_id
 
 logger = logging.getLogger(__name__)
-
-# Rows per INSERT: ~25 columns each stays far below PostgreSQL's 32,767 bind parameters.
-INSERT_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +105,19 @@ async def schedule_flow_runs(
     return result.run_ids
 
 
+async def delete_auto_scheduled_runs(session: AsyncSession, flow_ids: Sequence[uuid.UUID]) -> None:
+    """Remove runs the scheduler made that have not started, so a new schedule can replace them."""
+    if not flow_ids:
+        return
+    await session.execute(
+        delete(FlowRun).where(
+            FlowRun.flow_id.in_(flow_ids),
+            FlowRun.state == "Scheduled",
+            FlowRun.auto_scheduled.is_(True),
+        )
+    )
+
+
 @dataclass(slots=True)
 class ScheduleResult:
     created: int
@@ -149,8 +147,7 @@ async def schedule_flows(
             logger.exception("Could not evaluate the schedule of flow %s.", flow.id)
             continue
         planned.extend(plan_runs(flow.id, events, flow.last_auto_scheduled or now))
-    rows = list(_run_rows(flows, planned, now))
-    created = await _insert_runs(session, flows, rows, now)
+    created = await insert_runs(session, list(_new_runs(flows, planned, now)), now)
     if not with_ids:
         return ScheduleResult(len(created), [])
     run_ids = await _run_ids(session, planned)
@@ -176,16 +173,9 @@ async def _schedulable_flows(
     )
     rows = await session.execute(
         select(
-            Flow.id,
-            Flow.tenant_id,
+            *FLOW_COLUMNS,
             Flow.schedule,
-            Flow.parameters,
-            Flow.run_config,
-            Flow.environment,
             FlowGroup.schedule.label("group_schedule"),
-            FlowGroup.labels.label("group_labels"),
-            FlowGroup.run_config.label("group_run_config"),
-            FlowGroup.default_parameters,
             last.label("last_auto_scheduled"),
         )
         .outerjoin(FlowGroup, FlowGroup.id == Flow.flow_group_id)
@@ -200,147 +190,29 @@ async def _schedulable_flows(
     }
 
 
-def _scheduled_state(start: dt.datetime, now: dt.datetime) -> ParsedState:
-    return parse_state(
-        {"type": "Scheduled", "message": "Flow run scheduled.", "start_time": start.isoformat()},
-        now=now,
-    )
-
-
-def _run_rows(
+def _new_runs(
     flows: dict[uuid.UUID, Any], planned: list[PlannedRun], now: dt.datetime
-) -> Iterator[tuple[dict[str, Any], ParsedState]]:
-    """Each planned run as a flow_run row already in its Scheduled state (version 1)."""
+) -> Iterator[NewRun]:
     for run in planned:
         flow = flows[run.flow_id]
         try:
-            parameters = run_parameters(flow, run.parameter_defaults)
+            yield new_run(
+                flow,
+                start=run.start,
+                now=now,
+                parameters=run.parameter_defaults,
+                labels=run.labels,
+                idempotency_key=run.idempotency_key,
+                auto_scheduled=True,
+            )
         except ValidationFailed as exc:
             logger.warning("Flow %s cannot be scheduled: %s", flow.id, exc)
-            continue
-        state = _scheduled_state(run.start, now)
-        row = {
-            "id": uuid.uuid4(),
-            "tenant_id": flow.tenant_id,
-            "flow_id": flow.id,
-            "labels": default_labels(run.labels, None, flow),
-            "parameters": parameters,
-            "run_config": flow.group_run_config
-            if flow.group_run_config is not None
-            else flow.run_config,
-            "context": {},
-            "scheduled_start_time": run.start,
-            "auto_scheduled": True,
-            "name": random_name(),
-            "idempotency_key": run.idempotency_key,
-            "times_resurrected": 0,
-            "created": now,
-            **run_values(state, 1, now),
-        }
-        yield row, state
-
-
-def _table(model: Any) -> Table:
-    # Core statements on the table skip the ORM's per-row bookkeeping in bulk inserts.
-    return cast(Table, model.__table__)
-
-
-def _chunks(items: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(items), INSERT_CHUNK):
-        yield items[start : start + INSERT_CHUNK]
-
-
-async def _insert_runs(
-    session: AsyncSession,
-    flows: dict[uuid.UUID, Any],
-    rows: list[tuple[dict[str, Any], ParsedState]],
-    now: dt.datetime,
-) -> list[tuple[dict[str, Any], ParsedState]]:
-    """Insert the runs that do not exist yet with their state and task runs; those created."""
-    # Core executemany: SQLAlchemy sends "insertmanyvalues" batches from one cached compiled
-    # statement, where a multi-row .values() would be compiled anew for every page.
-    stmt = (
-        dialect_of(session).insert(_table(FlowRun))
-        .on_conflict_do_nothing(index_elements=["idempotency_key", "flow_id"])
-        .returning(_table(FlowRun).c.id)
-    )
-    new_ids: set[uuid.UUID] = set()
-    if rows:
-        result = await session.execute(stmt, [row for row, _ in rows])
-        new_ids.update(result.scalars())
-    created = [item for item in rows if item[0]["id"] in new_ids]
-    if not created:
-        return created
-    states = []
-    for row, state in created:
-        state_row = new_state_row(state, 1, now, row["tenant_id"])
-        state_row["flow_run_id"] = row["id"]
-        states.append(state_row)
-    await session.execute(insert(_table(FlowRunState)), states)
-    await _insert_task_runs(session, [row for row, _ in created], now)
-    await _notify_hooks(session, created)
-    return created
-
-
-async def _insert_task_runs(
-    session: AsyncSession, runs: list[dict[str, Any]], now: dt.datetime
-) -> None:
-    """One Pending task run per task of the flow for each new run, as create_flow_run does."""
-    flow_ids = {run["flow_id"] for run in runs}
-    tasks: dict[uuid.UUID, list[Any]] = {}
-    for task in await session.execute(
-        select(Task.id, Task.flow_id, Task.cache_key).where(Task.flow_id.in_(flow_ids))
-    ):
-        tasks.setdefault(task.flow_id, []).append(task)
-    task_runs: list[dict[str, Any]] = []
-    task_states: list[dict[str, Any]] = []
-    for run in runs:
-        for task in tasks.get(run["flow_id"], ()):
-            task_run_id = uuid.uuid4()
-            task_runs.append(
-                new_task_run_row(
-                    task_run_id,
-                    run["id"],
-                    task.id,
-                    -1,
-                    task.cache_key,
-                    run["tenant_id"],
-                    now,
-                    TASK_RUN_CREATED,
-                )
-            )
-            task_states.append(
-                created_state_row(task_run_id, run["tenant_id"], now, TASK_RUN_CREATED)
-            )
-    if task_runs:
-        await session.execute(insert(_table(TaskRun)), task_runs)
-        await session.execute(insert(_table(TaskRunState)), task_states)
-
-
-async def _notify_hooks(
-    session: AsyncSession, created: list[tuple[dict[str, Any], ParsedState]]
-) -> None:
-    """Cloud hooks see the Scheduled state of every new run, as after set_flow_run_state."""
-    if (
-        await session.scalar(select(CloudHook.id).where(CloudHook.active.is_(True)).limit(1))
-        is None
-    ):
-        return
-    for row, state in created:
-        await cloud_hooks.flow_run_state_changed(
-            session,
-            flow_run_id=row["id"],
-            flow_id=row["flow_id"],
-            tenant_id=row["tenant_id"],
-            state=state,
-            version=1,
-        )
 
 
 async def _run_ids(session: AsyncSession, planned: list[PlannedRun]) -> list[uuid.UUID]:
     """The ids of the planned runs that exist now, in the order of ``planned``."""
     found: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
-    for chunk in _chunks(planned):
+    for chunk in chunks(planned):
         keys = [(run.flow_id, run.idempotency_key) for run in chunk]
         rows = await session.execute(
             select(FlowRun.id, FlowRun.flow_id, FlowRun.idempotency_key).where(
