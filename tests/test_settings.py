@@ -259,3 +259,23 @@ def test_the_suite_database_is_read_from_its_own_variable() -> None:
         "sqlite:///x.db"
     )
     assert suite_database_url({"PREFECT_SERVER_TEST_DATABASE_URL": ""}) is None
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    # Settings are read once and passed down; a read anywhere else would be a setting
+    # that `prefect-server config` does not list. Two modules write the environment for
+    # other programs: cli.py for its worker processes, testing/client.py for the
+    # Prefect client (whose variables it saves and restores).
+    import ast
+
+    import prefect_server
+
+    package = Path(prefect_server.__file__).parent
+    readers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                readers.add(path.relative_to(package).as_posix())
+    assert readers == {"settings.py", "cli.py", "testing/client.py"}
+    cli = (package / "cli.py").read_text()
+    assert cli.count("os.environ") == 1 and "os.environ.update(" in cli
