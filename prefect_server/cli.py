@@ -110,7 +110,7 @@ def start(
     settings = settings.replace(**changes)
     debug = debug or settings.log_level == "DEBUG"
     try:
-        startup.check(settings, workers)
+        warnings = startup.check(settings, workers)
         startup.migrate(settings)
     except startup.StartupError as exc:
         if debug:
@@ -119,7 +119,7 @@ def start(
             traceback.print_exc()
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
-    for warning in unknown_variables():
+    for warning in [*warnings, *unknown_variables()]:
         typer.echo(f"Warning: {warning}", err=True)
     _serve(settings, workers, startup.banner(settings, prefect_server.__version__))
 

@@ -189,13 +189,15 @@ def _known_revisions(settings: Settings) -> tuple[set[str], set[str]]:
     return set(scripts.get_heads()), {script.revision for script in scripts.walk_revisions()}
 
 
-def schema_fits(settings: Settings) -> None:
-    """The database's schema is one this version can migrate (or, with --no-upgrade,
-    serve as it is). Reads only.
+def schema_fits(settings: Settings) -> str | None:
+    """The database's schema is one this version can migrate, or, with --no-upgrade, serve;
+    a warning when it serves it unready. Reads only.
 
-    A revision we do not know was written by a newer prefect-server. Migrating from it
-    is impossible, but serving it with --no-upgrade is what an older replica does during
-    a rolling update (``/ready`` answers ready then too), so that start goes on.
+    With --no-upgrade a schema behind this code is served and ``/ready`` answers 503 until
+    it is upgraded: a new replica starts before the migration job of its rollout has
+    finished. A revision we do not know was written by a newer prefect-server: migrating
+    from it is impossible, serving it with --no-upgrade is an old replica during a rolling
+    update (``/ready`` answers ready: migrations add before they remove).
     """
     url = database_url(settings)
     try:
@@ -207,27 +209,28 @@ def schema_fits(settings: Settings) -> None:
         ) from exc
     heads, known = _known_revisions(settings)
     unknown = sorted((current or set()) - known)
-    migrate = settings.database.migrate_on_start
-    if unknown and migrate:
-        raise StartupError(
-            f"The database is at revision {', '.join(unknown)}, which prefect-server {prefect_server.__version__} "
-            "does not know (a newer prefect-server migrated it); run that newer version, or "
-            "start this one with --no-upgrade to serve the schema as it is."
-        )
-    if migrate or unknown:
-        return
+    if settings.database.migrate_on_start:
+        if unknown:
+            raise StartupError(
+                f"The database is at revision {', '.join(unknown)}, which prefect-server "
+                f"{prefect_server.__version__} does not know (a newer prefect-server migrated "
+                "it); run that newer version, or start this one with --no-upgrade to serve "
+                "the schema as it is."
+            )
+        return None
     if current is None:
         raise StartupError(
             "The database has no schema and --no-upgrade was given; run "
             "`prefect-server database upgrade` with the same database settings first, or "
             "start without --no-upgrade."
         )
-    if current != heads:
-        raise StartupError(
-            f"The database schema is at revision {', '.join(sorted(current))}, behind this "
-            f"version's {', '.join(sorted(heads))}, and --no-upgrade was given; run "
-            "`prefect-server database upgrade` first, or start without --no-upgrade."
-        )
+    if unknown or current == heads:
+        return None
+    return (
+        f"The database schema is at revision {', '.join(sorted(current))}, behind this "
+        f"version's {', '.join(sorted(heads))}; /ready answers 503 until "
+        "`prefect-server database upgrade` has run."
+    )
 
 
 def migrate(settings: Settings) -> None:
@@ -246,14 +249,14 @@ def migrate(settings: Settings) -> None:
         ) from exc
 
 
-def check(settings: Settings, workers: int) -> None:
+def check(settings: Settings, workers: int) -> list[str]:
     """Every check, cheapest first; the SQLite directory is the only thing written,
-    and only once everything else has passed."""
+    and only once everything else has passed. Returns warnings to show."""
     refuse_workers_on_sqlite(settings, workers)
     database_url(settings)
     port_is_free(settings.host, settings.port)
     database_is_reachable(settings)
-    schema_fits(settings)
+    return [warning for warning in (schema_fits(settings),) if warning]
 
 
 def banner(settings: Settings, version: str) -> str:
