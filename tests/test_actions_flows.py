@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from prefect_server.database.models import Edge, Flow, FlowGroup, Task
-from prefect_server.orchestration import flows, projects, tenants
+from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Task, TaskRun
+from prefect_server.orchestration import flow_run_states, flows, projects, runs, tenants
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.serialization import compress_flow
 
@@ -376,3 +376,54 @@ def test_input_types_match_the_wire_contract():
         start = sdl.index(f"input {name} {{")
         body = sdl[start : sdl.index("}", start)].split("{", 1)[1]
         assert " ".join(body.replace(" = null", "").split()) == fields, name
+
+
+async def test_a_new_version_archives_every_other_version_and_cancels_their_runs(db, project_id):
+    """All unarchived versions of the group are archived at once (here an older version
+    unarchived by hand as well as the newest); their manual Scheduled runs are cancelled
+    with their task runs, their auto-scheduled runs deleted, and other runs left alone."""
+    async with db.transaction() as session:
+        one = await flows.create_flow(session, serialized(), project_id)
+        two = await flows.create_flow(session, serialized(), project_id)
+        assert await flows.unarchive_flow(session, one)
+        manual = {
+            flow: [await runs.create_flow_run(session, flow_id=flow) for _ in range(2)]
+            for flow in (one, two)
+        }
+        auto = await runs.create_flow_run(
+            session, flow_id=two, idempotency_key="auto", auto_scheduled=True
+        )
+        running = await runs.create_flow_run(session, flow_id=one)
+        await flow_run_states.set_flow_run_state(session, running, {"type": "Running"})
+    async with db.transaction() as session:
+        three = await flows.create_flow(session, serialized(), project_id)
+        new_run = await runs.create_flow_run(session, flow_id=three)
+
+    assert [(await _flow(db, f)).archived for f in (one, two, three)] == [True, True, False]
+    async with db.session() as session:
+        found = {
+            r.id: r
+            for r in await session.execute(
+                select(FlowRun.id, FlowRun.flow_id, FlowRun.state, FlowRun.state_message)
+            )
+        }
+        with_cancelled_tasks = set(
+            await session.scalars(
+                select(TaskRun.flow_run_id).where(TaskRun.state == "Cancelled").distinct()
+            )
+        )
+        pending = await session.scalar(
+            select(func.count()).where(TaskRun.state == "Pending", TaskRun.flow_run_id == new_run)
+        )
+    assert auto not in found
+    for flow, run_ids in manual.items():
+        for run_id in run_ids:
+            assert (found[run_id].state, found[run_id].state_message) == (
+                "Cancelled",
+                f"Flow {flow} was archived.",
+            )
+    # Every task run of every cancelled run is Cancelled too (two tasks each).
+    assert await _count(db, TaskRun, TaskRun.state == "Cancelled") == 2 * 4
+    assert with_cancelled_tasks == {run_id for ids in manual.values() for run_id in ids}
+    assert found[running].state == "Running" and found[new_run].state == "Scheduled"
+    assert pending == 2

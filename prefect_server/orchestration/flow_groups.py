@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Flow, FlowGroup, utcnow
 from prefect_server.orchestration.errors import ValidationFailed
-from prefect_server.orchestration.flows import delete_auto_scheduled_runs
+from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs
 from prefect_server.orchestration.serialization import parse_id, require_id
 from prefect_server.schedules import validate_clock
 

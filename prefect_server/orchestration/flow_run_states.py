@@ -37,7 +37,7 @@ from prefect_server.orchestration.states import (
     write_parameters,
     write_statements,
 )
-from prefect_server.orchestration.task_run_states import set_task_run_state
+from prefect_server.orchestration.task_run_states import set_task_run_state, set_task_run_states
 
 
 async def set_flow_run_state(
@@ -165,6 +165,7 @@ async def set_flow_run_states(
     now, conn, rows = await lock_batch(session, "flow", changes, _flow_runs_lock(session))
     batch = []
     written = []
+    cancelled: dict[uuid.UUID, ParsedState] = {}
     for run_id, state in changes:
         row = rows.get(run_id)
         if row is None:
@@ -172,13 +173,14 @@ async def set_flow_run_states(
         parsed, _, now = await _admit(session, run_id, as_parsed(state, now), row, now)
         values, state_row, version = _flow_run_write(run_id, parsed, row, now)
         if parsed.type == "Cancelled":
-            await _cancel_task_runs(session, run_id, parsed)
+            cancelled[run_id] = parsed
         # One statement for every run: columns a write leaves alone keep their value.
         values.setdefault("start_time", row.start_time)
         values.setdefault("end_time", row.end_time)
         values.setdefault("heartbeat", row.heartbeat)
         batch.append(write_parameters(run_id, values, state_row))
         written.append((row, parsed, StateWrite(run_id, state_row["id"], version, parsed.type)))
+    await _cancel_task_runs_of(session, cancelled)
     for stmt in _flow_run_writes(session):
         await conn.execute(stmt, batch)
     hooks = select(CloudHook.id).where(CloudHook.active.is_(True)).limit(1)
@@ -242,6 +244,22 @@ async def _cancel_task_runs(
     )
     for task_run_id in list(unfinished):
         await set_task_run_state(session, task_run_id, state)
+
+
+async def _cancel_task_runs_of(
+    session: AsyncSession, cancelled: dict[uuid.UUID, ParsedState]
+) -> None:
+    """``_cancel_task_runs`` for several flow runs, in one batch of task-run states."""
+    if not cancelled:
+        return
+    unfinished = await session.execute(
+        select(TaskRun.id, TaskRun.flow_run_id)
+        .where(TaskRun.flow_run_id.in_(cancelled))
+        .where(TaskRun.state.is_(None) | TaskRun.state.not_in(FINISHED_STATES))
+        .order_by(TaskRun.id)
+    )
+    changes = [(task_run.id, cancelled[task_run.flow_run_id]) for task_run in unfinished]
+    await set_task_run_states(session, changes)
 
 
 async def cancel_flow_run(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Flow, FlowGroup, utcnow
 from prefect_server.orchestration.errors import APIError, ValidationFailed
-from prefect_server.orchestration.flows import delete_auto_scheduled_runs
+from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs, schedule_flow_runs
 from prefect_server.orchestration.serialization import parse_id
 
 logger = logging.getLogger(__name__)
@@ -62,15 +62,8 @@ async def set_schedule_active(session: AsyncSession, flow_id: Any) -> bool:
     await session.execute(
         update(Flow).where(Flow.id == key).values(is_schedule_active=True, updated=utcnow())
     )
-    await _schedule(session, key)
+    await schedule_flow_runs(session, key)
     return True
-
-
-async def _schedule(session: AsyncSession, flow_id: uuid.UUID) -> None:
-    # Imported here: the scheduler builds on runs and states, which import this package.
-    from prefect_server.orchestration.scheduling import schedule_flow_runs
-
-    await schedule_flow_runs(session, flow_id)
 
 
 async def activate_quietly(session: AsyncSession, flow_id: uuid.UUID) -> None:

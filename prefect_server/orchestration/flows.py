@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Project, Task, utcnow
 from prefect_server.orchestration.errors import ValidationFailed
+from prefect_server.orchestration.flow_run_states import set_flow_run_states
+from prefect_server.orchestration.flow_schedules import activate_quietly, set_schedule_active
+from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs
 from prefect_server.orchestration.serialization import (
     edge_slugs,
     list_of,
@@ -108,9 +111,9 @@ async def create_flow(
         group_schedule = None
         settings = _new_group_settings(idempotency_key)
         await session.execute(
-            dialect_of(session).insert(FlowGroup).values(
-                id=flow_group_id, tenant_id=tenant_id, name=group_name, settings=settings
-            )
+            dialect_of(session)
+            .insert(FlowGroup)
+            .values(id=flow_group_id, tenant_id=tenant_id, name=group_name, settings=settings)
         )
     else:
         flow_group_id, group_schedule = group.id, group.schedule
@@ -139,7 +142,9 @@ async def create_flow(
     schedule = serialized_flow.get("schedule")
     flow_id = uuid.uuid4()
     await session.execute(
-        dialect_of(session).insert(Flow).values(
+        dialect_of(session)
+        .insert(Flow)
+        .values(
             id=flow_id,
             tenant_id=tenant_id,
             project_id=project,
@@ -174,12 +179,9 @@ async def create_flow(
                 Flow.id != flow_id,
             )
         )
-        for other in list(others):
-            await archive_flow(session, other)
+        await _archive(session, list(others))
 
     if set_schedule_active and (schedule or group_schedule):
-        from prefect_server.orchestration.flow_schedules import activate_quietly
-
         await activate_quietly(session, flow_id)
     return flow_id
 
@@ -205,7 +207,8 @@ async def _insert_tasks(
     for batch in _batches(session, rows):
         now = utcnow()
         stmt = (
-            dialect_of(session).insert(Task)
+            dialect_of(session)
+            .insert(Task)
             .values(
                 [
                     {
@@ -255,7 +258,8 @@ async def _insert_edges(
         now = utcnow()
         batch = [{**r, "created": now, "updated": now} for r in chunk]
         stmt = (
-            dialect_of(session).insert(Edge)
+            dialect_of(session)
+            .insert(Edge)
             .values(batch)
             .on_conflict_do_nothing(
                 index_elements=["flow_id", "downstream_task_id", "upstream_task_id"]
@@ -321,24 +325,38 @@ async def delete_flow(session: AsyncSession, flow_id: Any) -> bool:
 async def archive_flow(session: AsyncSession, flow_id: Any) -> bool:
     """Archive a flow: its auto-scheduled runs go, its other scheduled runs are cancelled."""
     key = require_id(flow_id, "Must provide flow ID.")
+    return bool(await _archive(session, [key]))
+
+
+async def _archive(session: AsyncSession, flow_ids: list[uuid.UUID]) -> int:
+    """``archive_flow`` for several flows in a few statements; the number archived."""
+    if not flow_ids:
+        return 0
     result = await session.execute(
-        update(Flow).where(Flow.id == key).values(archived=True, updated=utcnow())
+        update(Flow).where(Flow.id.in_(flow_ids)).values(archived=True, updated=utcnow())
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        return False
-    await delete_auto_scheduled_runs(session, [key])
-    manual = await session.scalars(
-        select(FlowRun.id).where(
-            FlowRun.flow_id == key, FlowRun.state == "Scheduled", FlowRun.auto_scheduled.is_(False)
-        )
+        return 0
+    await delete_auto_scheduled_runs(session, flow_ids)
+    # Locked as read (in id order, as set_flow_run_states locks), so no agent can submit
+    # one of them between this read and its cancellation.
+    manual = select(FlowRun.id, FlowRun.flow_id).where(
+        FlowRun.flow_id.in_(flow_ids),
+        FlowRun.state == "Scheduled",
+        FlowRun.auto_scheduled.is_(False),
     )
-    manual_ids = list(manual)
-    if manual_ids:
-        from prefect_server.orchestration.flow_run_states import cancel_flow_run
-
-        for run_id in manual_ids:
-            await cancel_flow_run(session, run_id, message=f"Flow {key} was archived.")
-    return True
+    runs = (
+        await session.execute(dialect_of(session).for_update(manual.order_by(FlowRun.id)))
+    ).all()
+    for batch in _batches(session, list(runs)):
+        await set_flow_run_states(
+            session,
+            [
+                (run.id, {"type": "Cancelled", "message": f"Flow {run.flow_id} was archived."})
+                for run in batch
+            ],
+        )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def unarchive_flow(session: AsyncSession, flow_id: Any) -> bool:
@@ -348,23 +366,8 @@ async def unarchive_flow(session: AsyncSession, flow_id: Any) -> bool:
         update(Flow).where(Flow.id == key).values(archived=False, updated=utcnow())
     )
     if active:
-        from prefect_server.orchestration.flow_schedules import set_schedule_active
-
         await set_schedule_active(session, key)
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def delete_auto_scheduled_runs(session: AsyncSession, flow_ids: list[uuid.UUID]) -> None:
-    """Remove runs the scheduler made that have not started, so a new schedule can replace them."""
-    if not flow_ids:
-        return
-    await session.execute(
-        delete(FlowRun).where(
-            FlowRun.flow_id.in_(flow_ids),
-            FlowRun.state == "Scheduled",
-            FlowRun.auto_scheduled.is_(True),
-        )
-    )
 
 
 async def update_flow_project(session: AsyncSession, flow_id: Any, project_id: Any) -> uuid.UUID:
