@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -62,18 +62,20 @@ class DeleteFlowRunInput:
     flow_run_id: UUID
 
 
-@strawberry.input(name="get_or_create_task_run_input")
-class GetOrCreateTaskRunInput:
+# The bases are in no field's type, so they are not part of the schema.
+@strawberry.input
+class TaskRunKey:
     flow_run_id: UUID
     task_id: UUID
     map_index: int | None = None
+
+
+@strawberry.input(name="get_or_create_task_run_input")
+class GetOrCreateTaskRunInput(TaskRunKey): ...
 
 
 @strawberry.input(name="get_or_create_task_run_info_input")
-class GetOrCreateTaskRunInfoInput:
-    flow_run_id: UUID
-    task_id: UUID
-    map_index: int | None = None
+class GetOrCreateTaskRunInfoInput(TaskRunKey): ...
 
 
 @strawberry.input(name="update_flow_run_heartbeat_input")
@@ -86,20 +88,29 @@ class UpdateTaskRunHeartbeatInput:
     task_run_id: UUID
 
 
-@strawberry.type(name="get_or_create_task_run_info_payload")
-class GetOrCreateTaskRunInfoPayload:
+@strawberry.type
+class TaskRunInfo:
     id: UUID | None
     version: int | None
     state: str | None
     serialized_state: JSON | None
+
+    @classmethod
+    def of(cls, found: task_runs.TaskRunInfo) -> Self:
+        return cls(
+            id=str(found.id),
+            version=found.version,
+            state=found.state,
+            serialized_state=found.serialized_state,
+        )
+
+
+@strawberry.type(name="get_or_create_task_run_info_payload")
+class GetOrCreateTaskRunInfoPayload(TaskRunInfo): ...
 
 
 @strawberry.type(name="task_run_info_payload")
-class TaskRunInfoPayload:
-    id: UUID | None
-    version: int | None
-    state: str | None
-    serialized_state: JSON | None
+class TaskRunInfoPayload(TaskRunInfo): ...
 
 
 @strawberry.type(name="mapped_children_payload")
@@ -117,12 +128,7 @@ class Query:
     ) -> TaskRunInfoPayload | None:
         async with info.context.db.session() as session:
             found = await task_runs.get_task_run_info(session, task_run_id)
-        return TaskRunInfoPayload(
-            id=str(found.id),
-            version=found.version,
-            state=found.state,
-            serialized_state=found.serialized_state,
-        )
+        return TaskRunInfoPayload.of(found)
 
     @strawberry.field
     async def mapped_children(
@@ -141,12 +147,7 @@ async def _task_run_info(
     found = await task_runs.get_or_create_task_run_info(
         conn, input["flow_run_id"], input["task_id"], input.get("map_index")
     )
-    return GetOrCreateTaskRunInfoPayload(
-        id=str(found.id),
-        version=found.version,
-        state=found.state,
-        serialized_state=found.serialized_state,
-    )
+    return GetOrCreateTaskRunInfoPayload.of(found)
 
 
 async def _flow_run_heartbeat(

@@ -47,11 +47,16 @@ class SetTaskRunStatesInput:
     states: list[SetTaskRunStateInput]
 
 
-@strawberry.type(name="set_flow_run_state_payload")
-class SetFlowRunStatePayload:
+# The base is in no field's type, so it is not part of the schema.
+@strawberry.type
+class StateWritten:
     id: UUID | None
     status: str | None
     message: str | None
+
+
+@strawberry.type(name="set_flow_run_state_payload")
+class SetFlowRunStatePayload(StateWritten): ...
 
 
 @strawberry.type(name="set_flow_run_states_payload")
@@ -60,10 +65,7 @@ class SetFlowRunStatesPayload:
 
 
 @strawberry.type(name="set_task_run_state_payload")
-class SetTaskRunStatePayload:
-    id: UUID | None
-    status: str | None
-    message: str | None
+class SetTaskRunStatePayload(StateWritten): ...
 
 
 @strawberry.type(name="set_task_run_states_payload")
