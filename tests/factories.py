@@ -75,7 +75,9 @@ def serialized_flow(
     """Flow "Test Flow": Parameter x (default 1) → t1 → t2, as ``flow.serialize()`` gives it."""
     params = parameters if parameters is not None else [parameter("x", default=1)]
     task_list = tasks if tasks is not None else [task("t1-1", cache_key="t1-key"), task("t2-1")]
-    param_tasks = [task(p["slug"], type="prefect.core.parameter.Parameter") for p in params]
+    param_tasks = [
+        task(p.get("slug") or p["name"], type="prefect.core.parameter.Parameter") for p in params
+    ]
     return {
         "name": name,
         "type": "prefect.core.flow.Flow",

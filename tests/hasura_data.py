@@ -1,7 +1,8 @@
 """A small world of rows for the read-layer tests of the generated Hasura API.
 
-Rows are inserted as ORM objects (the action API is built separately); ids are
-fixed so tests can name rows.
+Raw ORM rows on purpose: the read tests name rows by fixed ids and compare fixed
+timestamps, which the domain functions (their own ids, now() stamps) cannot give, and
+nothing here tests a write rule.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from sqlalchemy import event
 
 from prefect_server.database import models as m
 
+import factories
+
 NAMES = {getattr(W, k): k for k in W.__dataclass_fields__}
 
 
@@ -55,25 +57,18 @@ async def test_downstream_and_upstream_traversal(gql: Any, world: Any) -> None:
 
 
 async def test_depth_limit_of_the_traversal_is_capped(gql: Any, db: Any) -> None:
-    async with db.transaction() as s:
-        s.add(m.Tenant(id=uid(1), name="t", slug="t"))
-        s.add(m.FlowGroup(id=uid(2), tenant_id=uid(1)))
-        s.add(m.Project(id=uid(3), tenant_id=uid(1), name="p"))
-        await s.flush()
-        s.add(
-            m.Flow(id=uid(4), tenant_id=uid(1), project_id=uid(3), flow_group_id=uid(2), name="f")
-        )
-        await s.flush()
-        s.add_all(m.Task(id=uid(1000 + i), flow_id=uid(4), slug=str(i)) for i in range(60))
-        await s.flush()
-        s.add_all(
-            m.Edge(flow_id=uid(4), upstream_task_id=uid(1000 + i), downstream_task_id=uid(1001 + i))
-            for i in range(59)
-        )
+    chain = factories.serialized_flow(
+        "chain",
+        tasks=[factories.task(f"t{i}-1") for i in range(60)],
+        edges=[factories.edge(f"t{i}-1", f"t{i + 1}-1") for i in range(59)],
+        parameters=[],
+    )
+    _, flow_id = await factories.flow_chain(db, chain)
+    first = (await factories.task_ids(db, flow_id))["t0-1"]
     data = await gql(
         """query($ids: _uuid) { utility_downstream_tasks_aggregate(
             args: {start_task_ids: $ids, depth_limit: 100}) { aggregate { count max { depth } } } }""",
-        {"ids": "{%s}" % uid(1000)},  # noqa: UP031
+        {"ids": "{%s}" % first},  # noqa: UP031
     )
     assert data["utility_downstream_tasks_aggregate"]["aggregate"] == {
         "count": 51,
@@ -82,6 +77,7 @@ async def test_depth_limit_of_the_traversal_is_capped(gql: Any, db: Any) -> None
 
 
 async def _add_runs(db: Any, count: int) -> None:
+    """Runs of the seeded world's flow as raw rows, like the world itself (hasura_data)."""
     async with db.transaction() as s:
         for i in range(count):
             run = uid(5000 + i)

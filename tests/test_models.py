@@ -1,4 +1,6 @@
-"""The data model on the real database: timestamps, constraints, cascades."""
+"""The data model on the real database: timestamps, constraints, cascades.
+
+Rows are raw on purpose: what is tested lies below the domain functions."""
 
 from __future__ import annotations
 

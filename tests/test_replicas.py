@@ -97,6 +97,8 @@ async def test_two_replicas_schedule_each_run_exactly_once(
 
     await _until(first_flows_scheduled, replicas)
     async with db.transaction() as session:
+        # Raw on purpose: set_schedule_active would make the runs here, in the test; the
+        # point is the replicas' scheduler passes racing to make them.
         await session.execute(
             update(Flow).where(Flow.id.in_(later)).values(is_schedule_active=True)
         )

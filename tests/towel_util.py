@@ -1,4 +1,5 @@
-"""Building flows and runs for the service tests (tenant → project → flow group → flow → tasks)."""
+"""Flows and runs for the service tests (tenant → project → flow group → flow → tasks),
+built with factories, plus the clocks and settings those tests use."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import select, update
 
 from prefect_server.database.engine import Database
-from prefect_server.database.models import Flow, FlowGroup, FlowRun, Project, Task
-from prefect_server.orchestration import tenants
+from prefect_server.database.models import Flow, FlowGroup, FlowRun
+from prefect_server.orchestration import flow_groups, flows
 from prefect_server.orchestration.flow_run_states import set_flow_run_state
 from prefect_server.orchestration.runs import create_flow_run
 from prefect_server.orchestration.task_run_states import set_task_run_state
 from prefect_server.settings import Settings
+
+import factories
 
 UTC = dt.timezone.utc
 # Every interval clock of these tests is anchored here, so event times are easy to predict.
@@ -67,57 +70,45 @@ async def make_flow(
     group_settings: dict[str, Any] | None = None,
     group_labels: list[str] | None = None,
 ) -> uuid.UUID:
+    """A flow named "flow" with ``tasks`` independent tasks, registered in a project of
+    its own through the domain functions (factories)."""
+    tenant_id = await factories.default_tenant(db)
+    project_id = await factories.create_project(db, tenant_id, f"p-{uuid.uuid4()}")
+    serialized = factories.serialized_flow(
+        "flow",
+        tasks=[
+            factories.task(
+                f"task-{i}",
+                name=f"task-{i}",
+                max_retries=max_retries,
+                retry_delay=retry_delay.total_seconds() if retry_delay else None,
+            )
+            for i in range(tasks)
+        ],
+        edges=[],
+        parameters=parameters or [],
+    )
+    serialized["schedule"] = flow_schedule
+    flow_id = await factories.create_flow(db, project_id, serialized)
     async with db.transaction() as session:
-        tenant_id = await tenants.ensure_default_tenant(session)
-        project_id, group_id, flow_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        await session.execute(
-            insert(Project).values(id=project_id, tenant_id=tenant_id, name=f"p-{project_id}")
-        )
-        await session.execute(
-            insert(FlowGroup).values(
-                id=group_id,
-                tenant_id=tenant_id,
-                name=str(group_id),
-                schedule=group_schedule,
-                labels=group_labels,
-                settings={
-                    "heartbeat_enabled": True,
-                    "lazarus_enabled": True,
-                    **(group_settings or {}),
-                },
-            )
-        )
-        await session.execute(
-            insert(Flow).values(
-                id=flow_id,
-                tenant_id=tenant_id,
-                project_id=project_id,
-                flow_group_id=group_id,
-                version_group_id=str(group_id),
-                version=1,
-                name="flow",
-                schedule=flow_schedule,
-                is_schedule_active=active,
-                archived=archived,
-                parameters=parameters or [],
-                serialized_flow={},
-            )
-        )
-        if tasks:
+        group_id = await session.scalar(select(Flow.flow_group_id).where(Flow.id == flow_id))
+        if group_settings:
+            await flow_groups.update_settings(session, group_id, group_settings)
+        if group_labels is not None:
+            await flow_groups.set_labels(session, group_id, group_labels)
+        if group_schedule is not None:
+            # Raw on purpose: set_flow_group_schedule starts every clock now; these
+            # tests need clocks anchored at ANCHOR to predict the scheduler's times.
             await session.execute(
-                insert(Task),
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "tenant_id": tenant_id,
-                        "flow_id": flow_id,
-                        "name": f"task-{i}",
-                        "slug": f"task-{i}",
-                        "max_retries": max_retries,
-                        "retry_delay": retry_delay,
-                    }
-                    for i in range(tasks)
-                ],
+                update(FlowGroup).where(FlowGroup.id == group_id).values(schedule=group_schedule)
+            )
+        if archived:
+            await flows.archive_flow(session, flow_id)
+        if active:
+            # Raw on purpose: set_schedule_active would create the first runs at once;
+            # these tests watch the scheduler's pass create them.
+            await session.execute(
+                update(Flow).where(Flow.id == flow_id).values(is_schedule_active=True)
             )
     return flow_id
 
