@@ -10,13 +10,11 @@ import os
 import shlex
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
+from httpstub import QuietHandler, serving
 from serverproc import Server
 
 from prefect_server.settings import load_settings
@@ -146,21 +144,12 @@ def test_healthcheck_asks_health_within_its_timeout() -> None:
     assert {"interval", "timeout"} <= flags.keys()
     asked: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802
             asked.append(self.path)
             self.send_response(200)
             self.end_headers()
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    stub = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=stub.serve_forever, daemon=True)
-    thread.start()
-    try:
-        assert _run_healthcheck(stub.server_address[1]) == 0
-    finally:
-        stub.shutdown()
-        stub.server_close()
+    with serving(Handler) as url:
+        assert _run_healthcheck(int(url.rsplit(":", 1)[1])) == 0
     assert asked == ["/health"]

@@ -4,13 +4,11 @@ still announced."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
+from httpstub import QuietHandler, serving
 
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
@@ -28,7 +26,7 @@ def slow_receiver() -> Iterator[tuple[str, list[str]]]:
     """A receiver that answers after RESPONSE_DELAY and only then records the request."""
     answered: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802
             self.rfile.read(int(self.headers.get("content-length") or 0))
             time.sleep(RESPONSE_DELAY)
@@ -37,17 +35,8 @@ def slow_receiver() -> Iterator[tuple[str, list[str]]]:
             self.wfile.write(b"{}")
             answered.append(self.path)
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", answered
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url, answered
 
 
 async def test_app_shutdown_waits_for_deliveries_under_way(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -42,6 +44,26 @@ async def _rows(
         return [tuple(row) for row in rows]
 
 
+async def _write_both_ways(
+    db: Database,
+    batch: list[uuid.UUID],
+    single: list[uuid.UUID],
+    states: list[dict[str, Any]],
+    write_many: Callable[..., Awaitable[list[Any]]],
+    write_one: Callable[..., Awaitable[Any]],
+) -> None:
+    """``states`` written to ``batch`` in one call and to ``single`` one by one; each
+    write of the batch is answered with its run's new version and state."""
+    async with db.transaction() as session:
+        writes = await write_many(session, list(zip(batch, states, strict=True)))
+    async with db.transaction() as session:
+        for run_id, state in zip(single, states, strict=True):
+            await write_one(session, run_id, state)
+    assert [(w.run_id, w.version, w.state) for w in writes] == [
+        (run_id, 2, state["type"]) for run_id, state in zip(batch, states, strict=True)
+    ]
+
+
 async def test_a_batch_writes_what_single_writes_write(db: Database) -> None:
     batch, single = await _task_runs(db), await _task_runs(db)
     states = [
@@ -49,15 +71,7 @@ async def test_a_batch_writes_what_single_writes_write(db: Database) -> None:
         {"type": "Failed", "message": "no"},
         {"type": "Retrying", "message": "again", "run_count": 2},
     ]
-    async with db.transaction() as session:
-        writes = await set_task_run_states(session, list(zip(batch, states, strict=True)))
-    async with db.transaction() as session:
-        for run_id, state in zip(single, states, strict=True):
-            await set_task_run_state(session, run_id, state)
-
-    assert [(w.run_id, w.version, w.state) for w in writes] == [
-        (run_id, 2, state["type"]) for run_id, state in zip(batch, states, strict=True)
-    ]
+    await _write_both_ways(db, batch, single, states, set_task_run_states, set_task_run_state)
     assert await _rows(db, batch) == await _rows(db, single)
     async with db.session() as session:
         counts = await session.execute(
@@ -106,15 +120,7 @@ async def test_a_flow_run_batch_writes_what_single_writes_write(db: Database) ->
         {"type": "Failed", "message": "no"},
         {"type": "Cancelled", "message": "stop"},
     ]
-    async with db.transaction() as session:
-        writes = await set_flow_run_states(session, list(zip(batch, states, strict=True)))
-    async with db.transaction() as session:
-        for run_id, state in zip(single, states, strict=True):
-            await set_flow_run_state(session, run_id, state)
-
-    assert [(w.run_id, w.version, w.state) for w in writes] == [
-        (run_id, 2, state["type"]) for run_id, state in zip(batch, states, strict=True)
-    ]
+    await _write_both_ways(db, batch, single, states, set_flow_run_states, set_flow_run_state)
     assert await _rows(db, batch, FlowRun) == await _rows(db, single, FlowRun)
     # The cancellation reached the cancelled run's task runs, as a single write does.
     async with db.session() as session:
