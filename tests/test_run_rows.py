@@ -13,7 +13,8 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 from towel_util import interval_clock, schedule
 
 from prefect_server.database.engine import Database
@@ -33,6 +34,11 @@ CLOCKS = {
         3600, parameter_defaults={"x": 7}, labels=["blue", "azure"]
     ),
 }
+
+
+def _scheduled_states_counted() -> float:
+    labels = {"run_kind": "flow", "state": "Scheduled"}
+    return REGISTRY.get_sample_value("prefect_server_state_transitions_total", labels) or 0.0
 
 
 def _compared(row: Any, model: type[Base]) -> dict[str, Any]:
@@ -84,8 +90,12 @@ async def test_scheduler_and_create_flow_run_write_the_same_rows(
     tenant_id = await factories.default_tenant(db)
     project_id = await factories.create_project(db, tenant_id)
     flow_id = await factories.create_flow(db, project_id, flow)
+    counted = _scheduled_states_counted()
     async with db.transaction() as session:
         await flow_schedules.set_schedule_active(session, flow_id)  # runs the scheduler
+        scheduler_made = await session.scalar(
+            select(func.count()).where(FlowRun.flow_id == flow_id)
+        )
         scheduled = await session.scalar(
             select(FlowRun.id)
             .where(FlowRun.flow_id == flow_id)
@@ -108,6 +118,8 @@ async def test_scheduler_and_create_flow_run_write_the_same_rows(
             auto_scheduled=True,
         )
     assert by_api != scheduled
+    # Both ways count the Scheduled state they wrote in the state-transition metric.
+    assert _scheduled_states_counted() - counted == scheduler_made + 1
 
     assert await _rows(db, by_api) == by_scheduler
     # What the comparison covered, so that an empty or partial read cannot pass it.
