@@ -1,4 +1,4 @@
-"""Flow mutations (spec §2.3, §3.3): registration, tasks and edges, archive, schedules."""
+"""Flow mutations: registration, tasks and edges, archive, schedules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Message mutations (spec §3.11)."""
+"""Message mutations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Flow-run and task-run mutations and queries (spec §2.3, §3.5)."""
+"""Flow-run and task-run mutations and queries."""
 
 from __future__ import annotations
 

@@ -109,12 +109,12 @@ def _operator(
     column: ColumnInfo, expr: Any, op: str, raw: Any, dialect: Dialect
 ) -> ColumnElement[bool]:
     if op == "_is_null":
-        return expr.is_(None) if raw else expr.is_not(None)  # type: ignore[no-any-return]
+        return expr.is_(None) if raw else expr.is_not(None)
     if column.scalar == "jsonb":
         return _json_operator(expr, op, raw, dialect)
     if op in ("_in", "_nin"):
         values = [_bind_value(column, v) for v in (raw if isinstance(raw, list) else [raw])]
-        return expr.in_(values) if op == "_in" else expr.not_in(values)  # type: ignore[no-any-return]
+        return expr.in_(values) if op == "_in" else expr.not_in(values)
     value = _bind_value(column, raw)
     if isinstance(value, bool):
         # SQLAlchemy allows only = and != against Python's True/False; both databases
@@ -129,7 +129,7 @@ def _operator(
         "_lte": expr.__le__,
     }
     if op in comparisons:
-        return comparisons[op](value)  # type: ignore[no-any-return]
+        return comparisons[op](value)
     if column.scalar == "String":
         if op in ("_like", "_nlike", "_ilike", "_nilike"):
             matched = dialect.text_like(expr, value, insensitive="ilike" in op)

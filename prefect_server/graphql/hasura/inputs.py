@@ -36,7 +36,7 @@ def ref(name: str) -> Any:
 
 def list_of(item: Any) -> Any:
     """``list[item]`` for a type only known at run time."""
-    return list[item]  # type: ignore[valid-type]
+    return list[item]
 
 
 def optional(item: Any) -> Any:

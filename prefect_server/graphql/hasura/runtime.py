@@ -151,7 +151,7 @@ class Loaders:
         if loaders is None:
             loaders = context.cache["hasura_loaders"] = cls(context.db)
             context.closers.append(loaders.close)
-        return loaders  # type: ignore[no-any-return]
+        return loaders
 
     async def close(self) -> None:
         if self._session is not None:
@@ -209,7 +209,7 @@ class Loaders:
                 return [grouped.get(k, []) for k in keys]
 
             loader = self._loaders[loader_key] = DataLoader(batch, cache=False)
-        return await loader.load(key)  # type: ignore[no-any-return]
+        return await loader.load(key)
 
     async def aggregate(
         self, selection: Selection, measures: Sequence[Measure], key: Any = ROOT
@@ -234,4 +234,4 @@ class Loaders:
                 return [found.get(k, empty) for k in keys]
 
             loader = self._loaders[loader_key] = DataLoader(batch, cache=False)
-        return await loader.load(key)  # type: ignore[no-any-return]
+        return await loader.load(key)
