@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from prefect_server.database.dialects.sqlite import SqliteDialect
 from prefect_server.database.engine import Database
 from prefect_server.database.models import TaskRun
 from prefect_server.orchestration.task_run_states import set_task_run_state
-from prefect_server.settings import to_async_url
+from prefect_server.settings import Settings, to_async_url
 
 
 async def test_a_database_chooses_its_dialect_from_its_url(db: Database) -> None:
@@ -82,13 +83,15 @@ async def _write_and_read(db: Database, task_run_id: uuid.UUID, state: str) -> A
 
 
 async def test_two_databases_of_different_kinds_write_states_side_by_side(
-    db: Database, tmp_path: Path
+    db: Database, settings: Settings, tmp_path: Path
 ) -> None:
     """The hot path's prebuilt statements are compiled for one database: a SQLite file
     opened beside the test database (PostgreSQL in the PostgreSQL run) must get its own."""
     url = to_async_url(f"sqlite:///{tmp_path / 'beside.db'}")
     migrations.upgrade(url)
-    beside = Database(url)
+    beside = Database.from_settings(
+        settings.replace(database=dataclasses.replace(settings.database, connection_url=url))
+    )
     try:
         here, there = await _running_task_run(db), await _running_task_run(beside)
         assert await _write_and_read(db, here, "Running") == ("Running", 2)

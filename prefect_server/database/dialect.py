@@ -27,8 +27,9 @@ Executor = AsyncSession | AsyncConnection
 _Select = TypeVar("_Select", bound=Select)  # type: ignore[type-arg]
 _Built = TypeVar("_Built")
 
-# Where an engine's SQLAlchemy dialect carries ours: an attribute read is the cheapest
-# way from a session or connection to its Dialect on the hot paths.
+# Where an engine's SQLAlchemy dialect carries ours (read as a plain attribute in
+# dialect_of): the cheapest way from a session or connection to its Dialect on the hot
+# paths.
 _ATTRIBUTE = "prefect_server_dialect"
 
 # The escape character of Hasura's LIKE patterns, on both databases.
@@ -68,7 +69,7 @@ def dialect_of(executor: Executor | AsyncEngine) -> Dialect:
     else:
         sa_dialect = executor.dialect
     try:
-        return getattr(sa_dialect, _ATTRIBUTE)  # type: ignore[no-any-return]
+        return sa_dialect.prefect_server_dialect  # type: ignore[attr-defined,no-any-return]
     except AttributeError:
         # An engine made outside Database (migrations, tests): adopt one once.
         return _for_backend(sa_dialect.name).attach(sa_dialect)
@@ -96,11 +97,10 @@ class Dialect(abc.ABC):
 
     def statements(self, build: Callable[[Dialect], _Built]) -> _Built:
         """``build(self)``, built on the first call and kept for this database."""
-        try:
-            return self._statements[build]  # type: ignore[no-any-return]
-        except KeyError:
+        built = self._statements.get(build)
+        if built is None:
             built = self._statements[build] = build(self)
-            return built
+        return built  # type: ignore[no-any-return]
 
     def write_lock(self) -> asyncio.Lock | None:
         return asyncio.Lock() if self.serialises_writers else None
