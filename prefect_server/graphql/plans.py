@@ -4,15 +4,15 @@ Every task run costs the server a ``get_or_create_task_run_info``, two
 ``set_task_run_states`` and a share of a ``write_run_logs``. Through the general
 executor (validation, graphql-core's execution, Strawberry's argument conversion) each
 costs about a millisecond of CPU before any SQL runs. A document of a simple form —
-one operation, one root mutation field that has a hot handler, one ``input`` argument
+one operation, one root mutation field that is a hot mutation, one ``input`` argument
 given as a variable or as an inline object of literals, plain field selections — is
 planned once per shape (see ``shapes``) after it passed validation, and later
 documents of that shape run through the plan: the input is coerced by graphql-core's
-own ``coerce_input_value``, the handler shared with the resolver runs, and the payload
+own ``coerce_input_value``, the hot mutation runs the write its resolver shares, and the payload
 is projected onto the selection with the schema's own serializers.
 
 A plan never changes an answer. Whatever it is not sure of — a value that does not
-coerce, an operation name that does not match, a handler that declines or raises —
+coerce, an operation name that does not match, a hot mutation that declines or raises —
 goes to the general executor instead. A hot mutation owns its write's transaction
 (see ``hot``), so a write that raised wrote nothing and running the operation again is
 safe; the general executor then gives the error its usual text and shape.
@@ -302,11 +302,11 @@ def _check_planned_fields(
     for name in handlers:
         field = fields.get(name)
         if field is None:
-            raise ValueError(f"A hot handler is registered for {name!r}, which is no mutation.")
+            raise ValueError(f"A hot mutation is registered for {name!r}, which is no mutation.")
         if field.extensions or field.permission_classes or field.directives:
             raise ValueError(
                 f"Mutation {name!r} has Strawberry extensions, permissions or directives "
-                "that its execution plan would skip; remove them or its hot handler."
+                "that its execution plan would skip; remove them or its hot mutation."
             )
 
 
