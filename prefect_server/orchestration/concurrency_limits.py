@@ -24,7 +24,7 @@ from prefect_server.orchestration.concurrency import (
     has_name,
 )
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
-from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import id_or_raise
 
 KINDS = ("task", "flow")

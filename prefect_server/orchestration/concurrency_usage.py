@@ -23,7 +23,7 @@ from prefect_server.orchestration.concurrency import (
 )
 from prefect_server.orchestration.concurrency_limits import KINDS, count_usage, list_limits
 from prefect_server.orchestration.state_types import SCHEDULED_STATES
-from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.clock import utcnow
 
 RUNS_PER_LIMIT = 20
 

@@ -12,11 +12,12 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
-from prefect_server.database.models import Flow, FlowGroup, utcnow
+from prefect_server.database.models import Flow, FlowGroup
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs
 from prefect_server.orchestration.serialization import parse_id, require_id
 from prefect_server.schedules import validate_clock
+from prefect_server.utilities.clock import utcnow
 
 # ``disable_heartbeat`` is what Prefect Cloud's UI reads; Server 1 kept both keys in step.
 HEARTBEAT_ON = {"disable_heartbeat": False, "heartbeat_enabled": True}

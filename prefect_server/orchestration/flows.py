@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
-from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Project, Task, utcnow
+from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Project, Task
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.flow_run_states import set_flow_run_states
 from prefect_server.orchestration.flow_schedules import activate_quietly, set_schedule_active
@@ -29,6 +29,7 @@ from prefect_server.orchestration.serialization import (
     version_tuple,
 )
 from prefect_server.settings import session_settings
+from prefect_server.utilities.clock import utcnow
 
 UNKNOWN_EDGE_TASK = (
     "Edges could not be registered - some edges reference tasks that do not exist within this flow."

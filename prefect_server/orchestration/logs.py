@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, Log, TaskRun
 from prefect_server.database.types import parse_timestamp
-from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import parse_id
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database.models import Message, utcnow
+from prefect_server.database.models import Message
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.serialization import require_id
+from prefect_server.utilities.clock import utcnow
 
 MESSAGE_TYPES = frozenset({"CLOUD_HOOK", "REQUIRES_APPROVAL"})
 

@@ -9,13 +9,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
-from prefect_server.database.models import Project, Tenant, utcnow
+from prefect_server.database.models import Project, Tenant
 from prefect_server.orchestration.errors import (
     FOREIGN_KEY_VIOLATION,
     UNIQUENESS_VIOLATION,
     ValidationFailed,
 )
 from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.utilities.clock import utcnow
 
 
 async def create_project(

@@ -23,8 +23,8 @@ from prefect_server.database.models import Agent, FlowRun, TaskRun
 from prefect_server.orchestration import concurrency_limits
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.state_types import SCHEDULED_STATES
-from prefect_server.orchestration.states import utcnow
 from prefect_server.settings import session_settings
+from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import id_or_raise, parse_id
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, select
 from prefect_server.database import dialect
 from prefect_server.database.models import FlowRun, Log
 from prefect_server.orchestration.state_types import FINISHED_STATES
-from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.clock import utcnow
 
 
 def cutoff(days: int, now: dt.datetime | None = None) -> dt.datetime:

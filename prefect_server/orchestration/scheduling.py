@@ -36,8 +36,8 @@ from prefect_server.orchestration.run_rows import (
     insert_runs,
     new_run,
 )
-from prefect_server.orchestration.states import utcnow
 from prefect_server.schedules import Event, next_events
+from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import parse_id
 
 logger = logging.getLogger(__name__)

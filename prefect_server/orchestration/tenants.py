@@ -11,9 +11,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
-from prefect_server.database.models import Tenant, utcnow
+from prefect_server.database.models import Tenant
 from prefect_server.orchestration.errors import UNIQUENESS_VIOLATION, ValidationFailed
 from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.utilities.clock import utcnow
 
 
 def slugify(text: str) -> str:

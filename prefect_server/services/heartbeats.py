@@ -16,7 +16,7 @@ from prefect_server.database.dialect import dialect_of
 from prefect_server.database.engine import Database
 from prefect_server.database.models import FlowGroup
 from prefect_server.orchestration import logs
-from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.clock import utcnow
 
 logger = logging.getLogger(__name__)
 

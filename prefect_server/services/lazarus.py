@@ -22,7 +22,6 @@ from prefect_server.database.dialect import dialect_of
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, TaskRun
 from prefect_server.orchestration.flow_run_states import set_flow_run_states
-from prefect_server.orchestration.states import utcnow
 from prefect_server.services.heartbeats import (
     cutoff,
     for_each_chunk,
@@ -31,6 +30,7 @@ from prefect_server.services.heartbeats import (
     write_logs,
 )
 from prefect_server.settings import Settings
+from prefect_server.utilities.clock import utcnow
 
 logger = logging.getLogger(__name__)
 

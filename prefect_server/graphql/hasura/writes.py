@@ -16,11 +16,11 @@ from sqlalchemy import delete, exc, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import Dialect
-from prefect_server.database.models import utcnow
 from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.mutation_inputs import constraints
 from prefect_server.orchestration import flow_run_states, runs, task_run_states
+from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import id_or_raise
 
 STATE_TABLES = {"flow_run_state": "flow_run_id", "task_run_state": "task_run_id"}
