@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Agent, AgentConfig, Tenant
 from prefect_server.orchestration.errors import FOREIGN_KEY_VIOLATION, ValidationFailed
-from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.orchestration.serialization import require_id
 from prefect_server.orchestration.tenants import first_tenant_id
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import parse_id
 
 
 async def _tenant(session: AsyncSession, tenant_id: Any) -> uuid.UUID:

@@ -15,9 +15,10 @@ from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Flow, FlowGroup
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs
-from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.orchestration.serialization import require_id
 from prefect_server.schedules import validate_clock
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import parse_id
 
 # ``disable_heartbeat`` is what Prefect Cloud's UI reads; Server 1 kept both keys in step.
 HEARTBEAT_ON = {"disable_heartbeat": False, "heartbeat_enabled": True}

@@ -19,7 +19,6 @@ from prefect_server.database.models import Agent, CloudHook, FlowRun, FlowRunSta
 from prefect_server.observability import metrics
 from prefect_server.orchestration import cloud_hooks, concurrency
 from prefect_server.orchestration.errors import NotFound, StateUpdateFailed, ValidationFailed
-from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState
 from prefect_server.orchestration.state_types import FINISHED_STATES, RUNNING_STATES
 from prefect_server.orchestration.states import (
@@ -38,6 +37,7 @@ from prefect_server.orchestration.states import (
     write_statements,
 )
 from prefect_server.orchestration.task_run_states import set_task_run_state, set_task_run_states
+from prefect_server.utilities.ids import id_or_raise
 
 
 async def set_flow_run_state(

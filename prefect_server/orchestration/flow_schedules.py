@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database.models import Flow, FlowGroup
 from prefect_server.orchestration.errors import APIError, ValidationFailed
 from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs, schedule_flow_runs
-from prefect_server.orchestration.serialization import parse_id
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import parse_id
 
 logger = logging.getLogger(__name__)
 

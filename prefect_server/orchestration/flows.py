@@ -23,13 +23,13 @@ from prefect_server.orchestration.serialization import (
     edge_slugs,
     list_of,
     parameters_of,
-    parse_id,
     require_id,
     task_row,
     version_tuple,
 )
 from prefect_server.settings import session_settings
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import parse_id
 
 UNKNOWN_EDGE_TASK = (
     "Edges could not be registered - some edges reference tasks that do not exist within this flow."

@@ -15,8 +15,9 @@ from prefect_server.orchestration.errors import (
     UNIQUENESS_VIOLATION,
     ValidationFailed,
 )
-from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.orchestration.serialization import require_id
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import parse_id
 
 
 async def create_project(

@@ -22,9 +22,9 @@ from prefect_server.database.models import Edge, FlowRun, TaskRun
 from prefect_server.orchestration import logs
 from prefect_server.orchestration.errors import APIError, NotFound
 from prefect_server.orchestration.flow_run_states import set_flow_run_state
-from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_types import FINISHED_STATES, descendants
 from prefect_server.orchestration.task_run_states import set_task_run_states
+from prefect_server.utilities.ids import id_or_raise
 
 RESTARTED_TASK_STATES = frozenset([*descendants("Failed"), "Cancelled"])
 DEFAULT_MESSAGE = "Restarted from the web UI"

@@ -28,13 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from prefect_server.database import dialect
 from prefect_server.database.models import RUN_STATE_COLUMNS
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
-from prefect_server.orchestration.serialization import id_or_raise
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import (
     END_TIME_STATES,
     RUNNING_STATES,
 )
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import id_or_raise
 
 # Server 1 held an in-memory lock for 30 s after a Submitted write; we ask the database.
 SUBMITTED_GUARD = dt.timedelta(seconds=30)

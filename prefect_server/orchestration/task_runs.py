@@ -15,9 +15,9 @@ from prefect_server.database import dialect
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import FlowRun, Task, TaskRun, TaskRunState
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
-from prefect_server.orchestration.serialization import id_or_raise as _uuid
 from prefect_server.orchestration.state_schema import parse_state
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import id_or_raise as _uuid
 
 # Exactly what Server 1's trigger wrote for pre-created task runs (spec §1.4 item 1).
 TASK_RUN_CREATED = {"type": "Pending", "message": "Task run created"}

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Tenant
 from prefect_server.orchestration.errors import UNIQUENESS_VIOLATION, ValidationFailed
-from prefect_server.orchestration.serialization import parse_id, require_id
+from prefect_server.orchestration.serialization import require_id
 from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import parse_id
 
 
 def slugify(text: str) -> str:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from prefect_server.database.engine import Database
-from prefect_server.orchestration.serialization import parse_id
+from prefect_server.utilities.ids import parse_id
 
 
 class PageNotFound(LookupError):

@@ -18,7 +18,7 @@ CHART_WIDTH, CHART_HEIGHT = 720.0, 140.0
 
 
 def scope_of(request: Request) -> Scope:
-    from prefect_server.orchestration.serialization import parse_id
+    from prefect_server.utilities.ids import parse_id
 
     window = request.query_params.get("window", "24h")
     return Scope(

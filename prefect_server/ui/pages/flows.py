@@ -17,7 +17,6 @@ from starlette.responses import Response
 from prefect_server.database.models import Flow, FlowGroup
 from prefect_server.orchestration import flow_schedules, runs
 from prefect_server.orchestration.errors import APIError
-from prefect_server.orchestration.serialization import parse_id
 from prefect_server.orchestration.state_types import STATE_TYPES
 from prefect_server.ui import graph, schedule_words, security
 from prefect_server.ui.formatting import now
@@ -25,6 +24,7 @@ from prefect_server.ui.pages.common import Paging, database, id_from_url, requir
 from prefect_server.ui.queries import flows as queries
 from prefect_server.ui.queries.runs import projects
 from prefect_server.ui.templating import fragment_of, render, wants
+from prefect_server.utilities.ids import parse_id
 
 router = APIRouter()
 PARAMETER_TYPE = "prefect.core.parameter.Parameter"

@@ -11,11 +11,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Agent, Flow, FlowRun, Project
-from prefect_server.orchestration.serialization import parse_id
 from prefect_server.orchestration.state_types import STATE_TYPES
 from prefect_server.ui.pages.common import Paging
 from prefect_server.ui.queries import runs
 from prefect_server.ui.queries.runs import RunRow
+from prefect_server.utilities.ids import parse_id
 
 
 def parse_time(value: str) -> dt.datetime | None:
