@@ -16,8 +16,8 @@ from typing import Any
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.utilities.ids import id_or_raise, parse_id
 
-# parse_id and id_or_raise live in utilities/ids.py; they are imported here too because
-# the domain modules take all parsing of client input from this module.
+# parse_id and id_or_raise live in utilities/ids.py; the re-export is for the one
+# module that still imports them from here (orchestration/runs.py).
 __all__ = ["id_or_raise", "parse_id", "require_id"]
 
 
