@@ -31,8 +31,7 @@ from prefect_server.settings import Settings, load_settings
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+def create_app(settings: Settings) -> FastAPI:
     schema = build_schema(depth_limit=settings.query_depth_limit, checked_by_transport=True)
     endpoint = GraphQLEndpoint(
         schema,
