@@ -7,129 +7,36 @@ nothing itself.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
 
-from prefect_server.testing import EmbeddedServer, running_server  # noqa: E402
+from prefect1 import FLOWS, Prefect1  # noqa: E402
+from waiting import wait_for  # noqa: E402
+
+from prefect_server.testing import running_server  # noqa: E402
 
 from dbutil import truncate_all  # noqa: E402
 
 pytestmark = [pytest.mark.client, pytest.mark.slow]
 
-FLOWS = Path(__file__).parent / "client_flows"
-
-
-class Prefect1:
-    """The real client's CLI and Python API, pointed at one server."""
-
-    def __init__(self, server: EmbeddedServer, home: Path):
-        self.server = server
-        self.home = home
-        self.env = {
-            **os.environ,
-            "HOME": str(home),
-            "PREFECT__HOME_DIR": str(home / ".prefect"),
-            "PREFECT__BACKEND": "server",
-            "PREFECT__CLOUD__API": server.url,
-            "PREFECT__SERVER__ENDPOINT": server.url,
-            "PREFECT__CLOUD__CHECK_CANCELLATION_INTERVAL": "2",
-            "PREFECT__CLOUD__HEARTBEAT_INTERVAL": "5",
-            "PREFECT__LOGGING__LEVEL": "INFO",
-            "E2E_MARKER_DIR": str(home),
-            "PYTHONWARNINGS": "ignore",
-        }
-        self.agent: subprocess.Popen[str] | None = None
-        self.agent_log: Any = None
-
-    def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "prefect", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def python(self, code: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-c", code],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
-    def start_agent(self) -> None:
-        self.agent_log = open(self.home / "agent.log", "w")  # noqa: SIM115
-        self.agent = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "agent", "local", "start", "-l", "e2e"],
-            env=self.env,
-            stdout=self.agent_log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-
-    def stop_agent(self) -> None:
-        if self.agent and self.agent.poll() is None:
-            os.killpg(self.agent.pid, signal.SIGTERM)
-            try:
-                self.agent.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.agent.pid, signal.SIGKILL)
-                self.agent.wait()
-        if self.agent_log is not None:
-            self.agent_log.close()
-
-    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = httpx.post(
-            self.server.url, json={"query": query, "variables": variables or {}}, timeout=30
-        )
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
 
 @pytest.fixture(scope="module")
 def prefect1(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect1]:
     truncate_all(database_url)
-    home = tmp_path_factory.mktemp("prefect1-home")
     with running_server(database_url) as server:
-        client = Prefect1(server, home)
-        created = client.cli("create", "project", "e2e")
-        assert created.returncode == 0, created.stdout + created.stderr
-        for flow in ("demo.py", "parent.py", "sleeper.py"):
-            registered = client.cli("register", "--project", "e2e", "-p", str(FLOWS / flow))
-            assert registered.returncode == 0, registered.stdout + registered.stderr
-        client.start_agent()
+        client = Prefect1(server, tmp_path_factory.mktemp("prefect1-home"))
+        client.cli_ok("create", "project", "e2e")
+        client.register("e2e", "demo.py", "parent.py", "sleeper.py")
+        client.start_agent("e2e")
         try:
             yield client
         finally:
             client.stop_agent()
-            if (home / "agent.log").exists():
-                print((home / "agent.log").read_text()[-5000:])
-
-
-def _wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_run_watch_succeeds_and_everything_is_visible(prefect1: Prefect1) -> None:
@@ -198,14 +105,12 @@ def test_flow_of_flows(prefect1: Prefect1) -> None:
 
 
 def test_cancel_a_running_flow_run(prefect1: Prefect1) -> None:
-    created = prefect1.python(
+    flow_run_id = prefect1.python_value(
         "from prefect import Client; import json;"
         "c = Client(); "
         "fid = c.graphql('query { flow(where: {name: {_eq: \"e2e-sleeper\"}}) { id } }').data.flow[0].id; "
         "print(json.dumps(c.create_flow_run(flow_id=fid)))"
     )
-    assert created.returncode == 0, created.stderr
-    flow_run_id = json.loads(created.stdout.strip().splitlines()[-1])
 
     def task_running() -> bool:
         data = prefect1.query(
@@ -217,7 +122,7 @@ def test_cancel_a_running_flow_run(prefect1: Prefect1) -> None:
             t["state"] == "Running" and t["task"]["name"] == "sleep_long" for t in run["task_runs"]
         )
 
-    _wait_for(task_running, timeout=120)
+    wait_for(task_running, timeout=120, interval=0.5)
     cancelled = prefect1.python(
         f"from prefect import Client; print(Client().cancel_flow_run('{flow_run_id}'))"
     )
@@ -231,7 +136,7 @@ def test_cancel_a_running_flow_run(prefect1: Prefect1) -> None:
         run = data["flow_run_by_pk"]
         return run if run["state"] == "Cancelled" else None
 
-    run = _wait_for(finished, timeout=120)
+    run = wait_for(finished, timeout=120, interval=0.5)
     assert "Cancelling" in [s["state"] for s in run["states"]]
     assert {t["state"] for t in run["task_runs"]} <= {"Cancelled", "Success"}
     assert "Cancelled" in {t["state"] for t in run["task_runs"]}

@@ -7,20 +7,18 @@ idempotency key. Runs where the ``client`` extra is installed; installs nothing 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
 
-from prefect_server.testing import EmbeddedServer, running_server  # noqa: E402
+from prefect1 import Prefect1  # noqa: E402
+
+from prefect_server.testing import running_server  # noqa: E402
 
 from dbutil import truncate_all  # noqa: E402
 
@@ -52,36 +50,11 @@ with Flow("{name}") as flow:
 """
 
 
-class Client:
-    def __init__(self, server: EmbeddedServer, home: Path):
-        self.server = server
-        self.home = home
-        self.env = {
-            **os.environ,
-            "HOME": str(home),
-            "PREFECT__HOME_DIR": str(home / ".prefect"),
-            "PREFECT__BACKEND": "server",
-            "PREFECT__CLOUD__API": server.url,
-            "PREFECT__SERVER__ENDPOINT": server.url,
-            "PYTHONWARNINGS": "ignore",
-        }
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, *args], env=self.env, capture_output=True, text=True, timeout=180
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done
-
+class Client(Prefect1):
     def write_flow(self, name: str, extra: str = "") -> Path:
         path = self.home / f"{name}.py"
         path.write_text(FLOW_SOURCE.replace("{name}", name).replace("{extra}", extra))
         return path
-
-    def query(self, query: str) -> dict[str, Any]:
-        body = httpx.post(self.server.url, json={"query": query}, timeout=30).json()
-        assert "errors" not in body, body
-        return body["data"]
 
     def flows(self, name: str) -> list[dict[str, Any]]:
         return self.query(
@@ -96,7 +69,7 @@ def client(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     truncate_all(database_url)
     with running_server(database_url) as server:
         client = Client(server, tmp_path_factory.mktemp("prefect1-registration"))
-        client.run("-m", "prefect", "create", "project", "reg")
+        client.cli_ok("create", "project", "reg")
         yield client
 
 
@@ -110,7 +83,8 @@ def test_flow_register_from_python(client: Client) -> None:
         print(flow.register(project_name="reg", no_url=True))
         """
     )
-    done = client.run("-c", code)
+    done = client.python(code)
+    assert done.returncode == 0, done.stdout + done.stderr
     ids = done.stdout.split()[-2:]
     versions = client.flows("py-flow")
     assert [f["id"] for f in versions] == ids
@@ -130,14 +104,14 @@ def test_flow_register_from_python(client: Client) -> None:
 
 def test_prefect_register_cli(client: Client) -> None:
     path = client.write_flow("cli-flow")
-    first = client.run("-m", "prefect", "register", "--project", "reg", "-p", str(path))
+    first = client.cli_ok("register", "--project", "reg", "-p", str(path))
     assert "Done" in first.stdout, first.stdout
-    again = client.run("-m", "prefect", "register", "--project", "reg", "-p", str(path))
+    again = client.cli_ok("register", "--project", "reg", "-p", str(path))
     assert "Skipped" in again.stdout, again.stdout
     assert len(client.flows("cli-flow")) == 1
 
     client.write_flow("cli-flow", extra="    total(numbers(n))\n")
-    changed = client.run("-m", "prefect", "register", "--project", "reg", "-p", str(path))
+    changed = client.cli_ok("register", "--project", "reg", "-p", str(path))
     assert "Done" in changed.stdout and "Version: 2" in changed.stdout, changed.stdout
     versions = client.flows("cli-flow")
     assert [(f["version"], f["archived"]) for f in versions] == [(1, True), (2, False)]
@@ -152,23 +126,22 @@ def test_prefect_register_cli(client: Client) -> None:
 
 
 def test_projects_and_tenants_from_the_cli(client: Client) -> None:
-    created = client.run("-m", "prefect", "create", "project", "cli-proj", "-d", "about")
+    created = client.cli_ok("create", "project", "cli-proj", "-d", "about")
     assert "cli-proj created" in created.stdout, created.stdout
     # A duplicate is a 'Uniqueness violation.', which the client turns into "exists".
-    again = client.run("-m", "prefect", "create", "project", "cli-proj", "--skip-if-exists")
+    again = client.cli_ok("create", "project", "cli-proj", "--skip-if-exists")
     assert "cli-proj" in again.stdout, again.stdout
     projects = client.query(
         'query { project(where: {name: {_eq: "cli-proj"}}) { id description } }'
     )
     assert [p["description"] for p in projects["project"]] == ["about"]
-    deleted = client.run("-m", "prefect", "delete", "project", "cli-proj")
+    deleted = client.cli_ok("delete", "project", "cli-proj")
     assert "cli-proj deleted" in deleted.stdout, deleted.stdout
     assert (
         client.query('query { project(where: {name: {_eq: "cli-proj"}}) { id } }')["project"] == []
     )
 
-    tenant = client.run("-m", "prefect", "server", "create-tenant", "--name", "Second Team")
-    assert tenant.returncode == 0
+    client.cli_ok("server", "create-tenant", "--name", "Second Team")
     slugs = [t["slug"] for t in client.query("query { tenant { slug } }")["tenant"]]
     # The default tenant stays first: clients take tenant[0].
     assert slugs[0] == "default" and "second-team" in slugs

@@ -12,24 +12,21 @@ Overlaps are computed from the state rows (Running until the next state), not ti
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
 
-from test_client_e2e import Prefect1  # noqa: E402
+from prefect1 import Prefect1  # noqa: E402
+from waiting import wait_for  # noqa: E402
 
 from prefect_server.testing import running_server  # noqa: E402
 
 from dbutil import truncate_all  # noqa: E402
 
 pytestmark = [pytest.mark.client, pytest.mark.slow]
-
-FLOWS = Path(__file__).parent / "client_flows"
 
 RUNS = """query($name: String!) {
   flow_run(where: {flow: {name: {_eq: $name}}}, order_by: {scheduled_start_time: asc}) {
@@ -44,63 +41,26 @@ def limited(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     truncate_all(database_url)
     home = tmp_path_factory.mktemp("limits-home")
     with running_server(database_url) as server:
-        client = Prefect1(server, home)
-        client.env.update(PREFECT__CLOUD__QUEUE_INTERVAL="1")
-        created = client.cli("create", "project", "limits")
-        assert created.returncode == 0, created.stdout + created.stderr
-        for flow in ("limits_tagged.py", "limits_gpu.py"):
-            registered = client.cli("register", "--project", "limits", "-p", str(FLOWS / flow))
-            assert registered.returncode == 0, registered.stdout + registered.stderr
-        log = (home / "agent.log").open("w")
-        import subprocess
-        import sys
-
-        client.agent = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "agent",
-                "local",
-                "start",
-                "-l",
-                "limits",
-                "-l",
-                "gpu",
-            ],
-            env=client.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        client = Prefect1(server, home, PREFECT__CLOUD__QUEUE_INTERVAL="1")
+        client.cli_ok("create", "project", "limits")
+        client.register("limits", "limits_tagged.py", "limits_gpu.py")
+        client.start_agent("limits", "gpu")
         try:
             yield client
         finally:
             client.stop_agent()
-            log.close()
-            print((home / "agent.log").read_text()[-5000:])
-
-
-def _create_run(client: Prefect1, name: str) -> str:
-    flow_id = client.query(
-        "query($name: String!) { flow(where: {name: {_eq: $name}}) { id } }", {"name": name}
-    )["flow"][0]["id"]
-    data = client.query(
-        "mutation($id: UUID!) { create_flow_run(input: {flow_id: $id}) { id } }", {"id": flow_id}
-    )
-    return str(data["create_flow_run"]["id"])
 
 
 def _finished(client: Prefect1, name: str, count: int, timeout: float) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
+    def all_finished() -> list[dict[str, Any]] | None:
         runs = client.query(RUNS, {"name": name})["flow_run"]
-        if len(runs) == count and all(r["state"] in ("Success", "Failed") for r in runs):
-            return runs
-        if time.monotonic() > deadline:
-            raise AssertionError(f"runs not finished within {timeout} s: {runs}")
-        time.sleep(1)
+        return (
+            runs
+            if len(runs) == count and all(r["state"] in ("Success", "Failed") for r in runs)
+            else None
+        )
+
+    return wait_for(all_finished, timeout, interval=1.0)
 
 
 def _running_intervals(states: list[dict[str, Any]]) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -135,7 +95,7 @@ def test_tag_limit_two_of_six_mapped_children(limited: Prefect1) -> None:
     code = "from prefect import Client; Client().update_task_tag_limit('db', 2); print('ok')"
     done = limited.python(code)
     assert done.returncode == 0, done.stdout + done.stderr
-    run_id = _create_run(limited, "e2e-limits-tagged")
+    run_id = limited.create_run("e2e-limits-tagged")
     [run] = _finished(limited, "e2e-limits-tagged", 1, timeout=240)
     assert run["state"] == "Success", run
     children = [t for t in run["task_runs"] if t["task"]["slug"].startswith("query")]
@@ -156,7 +116,7 @@ def test_flow_label_limit_one_of_three_runs(limited: Prefect1) -> None:
     )
     done = limited.python(code)
     assert done.returncode == 0, done.stdout + done.stderr
-    run_ids = [_create_run(limited, "e2e-limits-gpu") for _ in range(3)]
+    run_ids = [limited.create_run("e2e-limits-gpu") for _ in range(3)]
     runs = _finished(limited, "e2e-limits-gpu", 3, timeout=360)
     assert [r["state"] for r in runs] == ["Success"] * 3, runs
     # Holding a slot: from Submitted until the run finishes.

@@ -11,17 +11,16 @@ local agent and flow-run processes run them, against a server with fast service 
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
 
-from test_client_e2e import Prefect1  # noqa: E402
+from prefect1 import Prefect1  # noqa: E402
+from towel_util import with_services  # noqa: E402
+from waiting import wait_for  # noqa: E402
 
 from prefect_server.settings import Settings, load_settings  # noqa: E402
 from prefect_server.testing import running_server  # noqa: E402
@@ -29,27 +28,18 @@ from prefect_server.testing import running_server  # noqa: E402
 from dbutil import truncate_all  # noqa: E402
 
 pytestmark = [pytest.mark.client, pytest.mark.slow]
-
-FLOWS = Path(__file__).parent / "client_flows"
 # Healthy flow-run processes heartbeat every second; a process that starts slowly on a
 # busy machine must not look dead, hence the margin.
 HEARTBEAT_TIMEOUT = 20
 
 
 def _fast_services() -> Settings:
-    base = load_settings(env={})
-    services = base.services
-    return base.replace(
-        services=dataclasses.replace(
-            services,
-            scheduler=dataclasses.replace(services.scheduler, loop_seconds=1),
-            lazarus=dataclasses.replace(
-                services.lazarus, loop_seconds=1, heartbeat_timeout_seconds=HEARTBEAT_TIMEOUT
-            ),
-            zombie_killer=dataclasses.replace(
-                services.zombie_killer, loop_seconds=1, heartbeat_timeout_seconds=HEARTBEAT_TIMEOUT
-            ),
-        )
+    stale = {"loop_seconds": 1, "heartbeat_timeout_seconds": HEARTBEAT_TIMEOUT}
+    return with_services(
+        load_settings(env={}),
+        scheduler={"loop_seconds": 1},
+        lazarus=stale,
+        zombie_killer=stale,
     )
 
 
@@ -58,53 +48,19 @@ def towel(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     truncate_all(database_url)
     home = tmp_path_factory.mktemp("towel-home")
     with running_server(database_url, _fast_services(), services=True) as server:
-        client = Prefect1(server, home)
-        client.env.update(
+        client = Prefect1(
+            server,
+            home,
             PREFECT__CLOUD__HEARTBEAT_INTERVAL="1",
             # A heartbeat thread dies with its flow-run process; a heartbeat subprocess
             # would outlive a SIGKILL and keep the dead run looking alive.
             PREFECT__CLOUD__HEARTBEAT_MODE="thread",
         )
-        created = client.cli("create", "project", "towel")
-        assert created.returncode == 0, created.stdout + created.stderr
+        client.cli_ok("create", "project", "towel")
         try:
             yield client
         finally:
             client.stop_agent()
-            if (home / "agent.log").exists():
-                print((home / "agent.log").read_text()[-5000:])
-
-
-def _register(client: Prefect1, flow: str) -> None:
-    registered = client.cli("register", "--project", "towel", "-p", str(FLOWS / flow))
-    assert registered.returncode == 0, registered.stdout + registered.stderr
-
-
-def _start_agent(client: Prefect1) -> None:
-    import subprocess
-    import sys
-
-    if client.agent is None:
-        with (client.home / "agent.log").open("w") as log:
-            client.agent = subprocess.Popen(
-                [sys.executable, "-m", "prefect", "agent", "local", "start", "-l", "towel"],
-                env=client.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-
-
-def _wait_for(predicate: Any, timeout: float, interval: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 RUNS = """query($name: String!) {
@@ -121,40 +77,42 @@ def _runs(client: Prefect1, name: str) -> list[dict[str, Any]]:
     return client.query(RUNS, {"name": name})["flow_run"]
 
 
-def _create_run(client: Prefect1, name: str) -> str:
-    flow_id = client.query(
-        "query($name: String!) { flow(where: {name: {_eq: $name}}) { id } }", {"name": name}
-    )["flow"][0]["id"]
-    data = client.query(
-        "mutation($id: UUID!) { create_flow_run(input: {flow_id: $id}) { id } }", {"id": flow_id}
-    )
-    return data["create_flow_run"]["id"]
+def _run_to_the_end(client: Prefect1, flow_file: str, flow: str) -> dict[str, Any]:
+    """Register ``flow_file``, start the agent, create a run of ``flow``: the run, once
+    it has finished."""
+    client.register("towel", flow_file)
+    client.start_agent("towel")
+    run_id = client.create_run(flow)
+
+    def finished() -> dict[str, Any] | None:
+        [run] = [r for r in _runs(client, flow) if r["id"] == run_id]
+        return run if run["state"] in ("Success", "Failed") else None
+
+    return wait_for(finished, timeout=300, interval=1.0)
 
 
 def test_registered_schedule_gets_ten_runs_and_the_agent_runs_the_due_ones(towel: Prefect1) -> None:
-    _register(towel, "towel_scheduled.py")
+    towel.register("towel", "towel_scheduled.py")
     # set_schedule_active at registration materialises the window at once.
     runs = _runs(towel, "e2e-towel-scheduled")
     assert len(runs) == 10
     assert all(run["auto_scheduled"] and run["state"] == "Scheduled" for run in runs)
     assert all(run["idempotency_key"].startswith("auto-scheduled:") for run in runs)
 
-    _start_agent(towel)
+    towel.start_agent("towel")
 
     def one_succeeded_and_refilled() -> list[dict[str, Any]] | None:
         runs = _runs(towel, "e2e-towel-scheduled")
         done = [run for run in runs if run["state"] == "Success"]
         return runs if done and len(runs) >= 11 else None
 
-    runs = _wait_for(one_succeeded_and_refilled, timeout=240)
+    runs = wait_for(one_succeeded_and_refilled, timeout=240, interval=1.0)
     # The scheduler keeps ten runs ahead, never more, and never two for one instant.
     waiting = [run for run in runs if run["state"] == "Scheduled"]
     assert len(waiting) <= 10
     keys = [run["idempotency_key"] for run in runs]
     assert len(keys) == len(set(keys))
-    flow_id = towel.query('query { flow(where: {name: {_eq: "e2e-towel-scheduled"}}) { id } }')[
-        "flow"
-    ][0]["id"]
+    flow_id = towel.flow_id("e2e-towel-scheduled")
     towel.query(
         "mutation($id: UUID!) { set_schedule_inactive(input: {flow_id: $id}) { success } }",
         {"id": flow_id},
@@ -162,15 +120,7 @@ def test_registered_schedule_gets_ten_runs_and_the_agent_runs_the_due_ones(towel
 
 
 def test_killed_flow_run_is_rescheduled_by_lazarus_and_succeeds(towel: Prefect1) -> None:
-    _register(towel, "towel_lazarus.py")
-    _start_agent(towel)
-    run_id = _create_run(towel, "e2e-towel-lazarus")
-
-    def finished() -> dict[str, Any] | None:
-        [run] = [r for r in _runs(towel, "e2e-towel-lazarus") if r["id"] == run_id]
-        return run if run["state"] in ("Success", "Failed") else None
-
-    run = _wait_for(finished, timeout=300)
+    run = _run_to_the_end(towel, "towel_lazarus.py", "e2e-towel-lazarus")
     assert run["state"] == "Success", run
     assert run["times_resurrected"] == 1
     history = [state["state"] for state in run["states"]]
@@ -184,15 +134,7 @@ def test_killed_flow_run_is_rescheduled_by_lazarus_and_succeeds(towel: Prefect1)
 
 
 def test_task_of_a_killed_flow_run_is_retried_by_the_zombie_killer(towel: Prefect1) -> None:
-    _register(towel, "towel_zombie.py")
-    _start_agent(towel)
-    run_id = _create_run(towel, "e2e-towel-zombie")
-
-    def finished() -> dict[str, Any] | None:
-        [run] = [r for r in _runs(towel, "e2e-towel-zombie") if r["id"] == run_id]
-        return run if run["state"] in ("Success", "Failed") else None
-
-    run = _wait_for(finished, timeout=300)
+    run = _run_to_the_end(towel, "towel_zombie.py", "e2e-towel-zombie")
     assert run["state"] == "Success", run
     [task_run] = run["task_runs"]
     assert task_run["state"] == "Success"

@@ -9,12 +9,9 @@ parses it, no request leaving the server, no sideways scroll on a phone.
 
 from __future__ import annotations
 
-import json
 import re
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +19,8 @@ import pytest
 pytest.importorskip("prefect", reason="needs the `client` extra (prefect==1.4.1)")
 
 from playwright.sync_api import Browser, expect  # noqa: E402
-from test_client_e2e import Prefect1  # noqa: E402
+from prefect1 import Prefect1  # noqa: E402
+from waiting import wait_for  # noqa: E402
 
 from prefect_server.testing import running_server  # noqa: E402
 
@@ -31,7 +29,6 @@ from dbutil import truncate_all  # noqa: E402
 
 pytestmark = [pytest.mark.client, pytest.mark.slow]
 
-FLOWS = Path(__file__).parent / "client_flows"
 ESCAPED_LINE = "<script>alert(1)</script> is only text"
 # Long enough for a busy shared machine to start a flow-run process and run it.
 RUN_TIMEOUT_MS = 120_000
@@ -43,20 +40,15 @@ class Seeded(Prefect1):
     demo_run_id: str = ""
     demo_group_id: str = ""
 
-    def flow_id(self, name: str) -> str:
-        data = self.query(
-            "query($name: String!) { flow(where: {name: {_eq: $name}}) { id } }", {"name": name}
-        )
-        return str(data["flow"][0]["id"])
-
     def create_run(self, flow: str, parameters: dict[str, Any] | None = None) -> str:
-        created = self.python(
-            "from prefect import Client; import json, sys; "
-            f"print(json.dumps(Client().create_flow_run(flow_id={self.flow_id(flow)!r}, "
-            f"parameters={parameters or {}!r})))"
+        """A run created by the client's Python API, as a user's script would."""
+        return str(
+            self.python_value(
+                "from prefect import Client; import json, sys; "
+                f"print(json.dumps(Client().create_flow_run(flow_id={self.flow_id(flow)!r}, "
+                f"parameters={parameters or {}!r})))"
+            )
         )
-        assert created.returncode == 0, created.stderr
-        return str(json.loads(created.stdout.strip().splitlines()[-1]))
 
     def run_state(self, flow_run_id: str) -> str:
         data = self.query(
@@ -72,16 +64,6 @@ class Seeded(Prefect1):
         return [str(run["id"]) for run in data["flow_run"]]
 
 
-def _wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     # Playwright's sync API keeps an event loop running in this thread once the browser
@@ -93,17 +75,13 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         client = Seeded(server, home)
         # Log lines reach the server each second, so a page can show them arriving.
         client.env["PREFECT__CLOUD__LOGGING_HEARTBEAT"] = "1"
-        created = client.cli("create", "project", "browser")
-        assert created.returncode == 0, created.stdout + created.stderr
-        for flow in ("browser_demo.py", "browser_slow.py"):
-            registered = client.cli("register", "--project", "browser", "-p", str(FLOWS / flow))
-            assert registered.returncode == 0, registered.stdout + registered.stderr
-        client.start_agent()
+        client.cli_ok("create", "project", "browser")
+        client.register("browser", "browser_demo.py", "browser_slow.py")
+        client.start_agent("e2e")
         try:
-            run = client.cli(
+            client.cli_ok(
                 "run", "--name", "browser-demo", "--project", "browser", "--watch", timeout=300
             )
-            assert run.returncode == 0, run.stdout + run.stderr
             client.demo_run_id = client.runs_of("browser-demo")[0]
             client.demo_group_id = client.query(
                 'query { flow(where: {name: {_eq: "browser-demo"}}) { flow_group_id } }'
@@ -111,8 +89,6 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             yield client
         finally:
             client.stop_agent()
-            if (home / "agent.log").exists():
-                print((home / "agent.log").read_text()[-5000:])
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +207,7 @@ def test_logs_arrive_live_and_cancel_stops_the_run(ui: Watched, seeded: Seeded) 
     expect(_run_state(ui)).to_have_text("Running", timeout=RUN_TIMEOUT_MS)
     expect(page.locator("[data-follow]")).to_contain_text("tick 1", timeout=RUN_TIMEOUT_MS)
     before = _ticks(ui)
-    _wait_for(lambda: _ticks(ui) >= before + 3, timeout=30)
+    wait_for(lambda: _ticks(ui) >= before + 3, timeout=30, interval=0.5)
     assert ui.still_marked(), "the page was reloaded"
 
     with ui.confirming(), page.expect_navigation():
