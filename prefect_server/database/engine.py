@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from prefect_server.database.dialect import Dialect, for_url
-from prefect_server.settings import Settings
+from prefect_server.settings import SESSION_KEY, Settings
 
 
 class Database:
@@ -64,7 +64,7 @@ class Database:
         )
         # Domain code that acts outside a request (cloud hooks fired after commit)
         # finds the settings on its session.
-        db.sessionmaker.configure(info={"settings": settings})
+        db.sessionmaker.configure(info={SESSION_KEY: settings})
         return db
 
     @property
