@@ -109,6 +109,11 @@ async def test_create_validation(gql: Any, db: Database, chain: Any) -> None:
         ({"states": []}, "Invalid states"),
         ({"states": ["Running", "Bogus"]}, "Invalid states"),
         ({"states": ["Failed"], "config": {}}, "Invalid config; expected `url`"),
+        ({"states": ["Failed"], "config": ["url"]}, "Invalid config; expected `url`"),
+        (
+            {"states": ["Failed"], "type": "PREFECT_MESSAGE", "config": ["abc"]},
+            "Invalid config; expected an object",
+        ),
         (
             {"states": ["Failed"], "config": {"url": "x", "extra": 1}},
             "Invalid config; expected `url`",
@@ -146,6 +151,12 @@ async def test_create_validation(gql: Any, db: Database, chain: Any) -> None:
         assert list(await session.scalars(select(CloudHook))) == []
     with pytest.raises(ValidationFailed, match="Invalid tenant ID"):
         await create(db, tenant_id=None, type="WEBHOOK", states=["FAILED"], config={"url": "x"})
+    # Found by the mutation property test: a foreign-key failure, logged as ERROR.
+    missing = uuid.uuid4()
+    errors = await gql.errors(
+        CREATE, {"input": {**base, "states": ["Failed"], "tenant_id": str(missing)}}
+    )
+    assert errors[0]["message"] == f"Tenant {missing} not found"
     data = await gql(
         CREATE, {"input": {**base, "states": ["failed", "Failed", "running"], "name": "n"}}
     )

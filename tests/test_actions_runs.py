@@ -194,6 +194,17 @@ async def test_flow_lookup_errors(gql: Any, db: Database, flow_id: uuid.UUID) ->
     assert await count(db, FlowRun) == 0
 
 
+async def test_parameters_and_run_config_must_be_objects(
+    gql: Any, db: Database, flow_id: uuid.UUID, caplog: Any
+) -> None:
+    # Found by the mutation property test: these were internal errors, logged as ERROR.
+    for name, value, shown in (("parameters", [1], "[1]"), ("run_config", "x", "'x'")):
+        errors = await gql.errors(CREATE, {"input": {"flow_id": str(flow_id), name: value}})
+        assert errors[0]["message"] == f"Invalid {name}: expected an object, got {shown}."
+    assert await count(db, FlowRun) == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 async def test_version_group_runs_the_newest_unarchived_flow(db: Database) -> None:
     tenant_id = await factories.default_tenant(db)
     project_id = await factories.create_project(db, tenant_id)

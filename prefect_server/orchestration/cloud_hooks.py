@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prefect_server.database.models import CloudHook, Flow, Message
+from prefect_server.database.models import CloudHook, Flow, Message, Tenant
 from prefect_server.orchestration import hook_delivery, hook_events
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
@@ -47,12 +47,14 @@ def _uuid(value: Any, error: str) -> uuid.UUID:
 
 
 def validate_config(hook_type: str, config: dict[str, Any] | None) -> dict[str, Any]:
-    config = dict(config or {})
     required = _REQUIRED_CONFIG.get(hook_type)
+    names = ", ".join(f"`{key}`" for key in required or ())
+    if config is not None and not isinstance(config, dict):
+        raise ValidationFailed(f"Invalid config; expected {names or 'an object'}")
+    config = dict(config or {})
     if required is None:
         return config
     if set(config) != set(required):
-        names = ", ".join(f"`{key}`" for key in required)
         raise ValidationFailed(f"Invalid config; expected {names}")
     if hook_type == "TWILIO" and not config["to"]:
         raise ValidationFailed("Invalid config; `to` must list at least one phone number")
@@ -81,11 +83,14 @@ async def create_cloud_hook(
         raise ValidationFailed("Invalid states")
     if type not in HOOK_TYPES:
         raise ValidationFailed("Invalid cloud hook type")
+    tenant = _uuid(tenant_id, "Invalid tenant ID")
+    if await session.scalar(select(Tenant.id).where(Tenant.id == tenant)) is None:
+        raise NotFound(f"Tenant {tenant} not found")
     hook_id = uuid.uuid4()
     await session.execute(
         insert(CloudHook).values(
             id=hook_id,
-            tenant_id=_uuid(tenant_id, "Invalid tenant ID"),
+            tenant_id=tenant,
             name=name,
             type=type,
             states=sorted(upper),

@@ -61,6 +61,9 @@ async def create_flow_run(
     """Create a Scheduled flow run with its task runs; an existing (flow, key) returns its id."""
     if not flow_id and not version_group_id:
         raise ValidationFailed("A flow id or version group ID must be provided.")
+    for name, value in (("parameters", parameters), ("run_config", run_config)):
+        if value is not None and not isinstance(value, dict):
+            raise ValidationFailed(f"Invalid {name}: expected an object, got {value!r:.100}.")
     flow = await _find_flow(session, flow_id, version_group_id)
     now = utcnow()
     start = parse_timestamp(scheduled_start_time) if scheduled_start_time else now
