@@ -418,6 +418,9 @@ def test_reserialisation_equals_prefect_core(sample: dict[str, Any]) -> None:
     [
         ({"type": "Bogus"}, "{'type': ['Unsupported value: Bogus']}"),
         ({"type": "State"}, "{'type': ['Unsupported value: State']}"),
+        # Found by the mutation property test: these were internal errors.
+        ({"type": ["x"]}, "{'type': [\"Invalid value: ['x']\"]}"),
+        ({"type": {"a": 1}}, "{'type': [\"Invalid value: {'a': 1}\"]}"),
         ({"message": "x"}, "{'type': ['Missing data for required field.']}"),
         ({"type": "Running", "message": 3}, "{'message': ['Not a valid string.']}"),
         ({"type": "Running", "_result": None}, "{'_result': ['Field may not be null.']}"),

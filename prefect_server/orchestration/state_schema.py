@@ -82,6 +82,9 @@ def _state(raw: Any, now: dt.datetime) -> dict[str, Any]:
     kind = raw.get("type")
     if kind is None:
         raise InvalidState("type", "Missing data for required field.")
+    if isinstance(kind, list | dict):
+        # Core's words for a type it cannot even look up.
+        raise InvalidState("type", f"Invalid value: {kind}")
     if kind not in STATE_TYPES:
         raise InvalidState("type", f"Unsupported value: {kind}")
     message = raw.get("message")
