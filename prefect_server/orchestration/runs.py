@@ -23,8 +23,8 @@ from prefect_server.orchestration.run_rows import (
     insert_task_runs,
     new_run,
 )
-from prefect_server.orchestration.serialization import id_or_raise as _uuid
-from prefect_server.orchestration.states import utcnow
+from prefect_server.utilities.clock import utcnow
+from prefect_server.utilities.ids import id_or_raise as _uuid
 
 
 async def _find_flow(session: AsyncSession, flow_id: Any, version_group_id: str | None) -> Any:

@@ -14,11 +14,7 @@ import uuid
 from typing import Any
 
 from prefect_server.orchestration.errors import ValidationFailed
-from prefect_server.utilities.ids import id_or_raise, parse_id
-
-# parse_id and id_or_raise live in utilities/ids.py; the re-export is for the one
-# module that still imports them from here (orchestration/runs.py).
-__all__ = ["id_or_raise", "parse_id", "require_id"]
+from prefect_server.utilities.ids import parse_id
 
 
 def require_id(value: Any, message: str) -> uuid.UUID:
