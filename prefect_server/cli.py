@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -240,6 +242,35 @@ def version() -> None:
     typer.echo(prefect_server.__version__)
 
 
+Debug = Annotated[bool, typer.Option("--debug", help="Print the traceback of a failure.")]
+
+
+@contextmanager
+def _database_command(settings: Settings, debug: bool) -> Iterator[None]:
+    """A database that cannot be reached or a migration that fails is one line and exit
+    2, as at start; the traceback only with --debug."""
+    from prefect_server import startup
+
+    try:
+        startup.database_is_reachable(settings)
+        yield
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if debug or settings.log_level == "DEBUG":
+            import traceback
+
+            traceback.print_exc()
+        message = str(exc) if isinstance(exc, startup.StartupError) else startup.first_line(exc)
+        if "Can't locate revision" in message:
+            message += (
+                f" - the database was migrated by another prefect-server than this one "
+                f"({prefect_server.__version__}); run that version's database commands."
+            )
+        typer.echo(f"Error: {message}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _confirm(yes: bool, question: str) -> None:
     if not yes and not typer.confirm(question):
         raise typer.Abort()
@@ -250,6 +281,7 @@ def database_upgrade(
     yes: Yes = False,
     revision: Annotated[str, typer.Option("--revision", "-n")] = "head",
     database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+    debug: Debug = False,
 ) -> None:
     """Apply all migrations (to the latest revision)."""
     from prefect_server.database import migrations
@@ -257,7 +289,8 @@ def database_upgrade(
 
     settings = _settings(database_url)
     _confirm(yes, f"Upgrade the database at {mask_url(settings.database_url)}?")
-    migrations.upgrade(settings.database_url, revision)
+    with _database_command(settings, debug):
+        migrations.upgrade(settings.database_url, revision)
     typer.echo("Database upgraded.")
 
 
@@ -266,6 +299,7 @@ def database_downgrade(
     yes: Yes = False,
     revision: Annotated[str, typer.Option("--revision", "-n")] = "base",
     database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+    debug: Debug = False,
 ) -> None:
     """Revert migrations (to an empty database by default)."""
     from prefect_server.database import migrations
@@ -275,7 +309,8 @@ def database_downgrade(
     _confirm(
         yes, f"Downgrade the database at {mask_url(settings.database_url)}? Data will be lost."
     )
-    migrations.downgrade(settings.database_url, revision)
+    with _database_command(settings, debug):
+        migrations.downgrade(settings.database_url, revision)
     typer.echo("Database downgraded.")
 
 
@@ -283,6 +318,7 @@ def database_downgrade(
 def database_reset(
     yes: Yes = False,
     database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+    debug: Debug = False,
 ) -> None:
     """Drop everything and migrate again from empty."""
     from prefect_server.database import migrations
@@ -292,7 +328,8 @@ def database_reset(
     _confirm(
         yes, f"Reset the database at {mask_url(settings.database_url)}? All data will be lost."
     )
-    migrations.reset(settings.database_url)
+    with _database_command(settings, debug):
+        migrations.reset(settings.database_url)
     typer.echo("Database reset.")
 
 

@@ -145,7 +145,7 @@ async def _connect(settings: Settings, url: URL) -> None:
         await engine.dispose()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     text = str(cause).strip()
     return text.splitlines()[0] if text else type(cause).__name__
@@ -204,7 +204,7 @@ def schema_fits(settings: Settings) -> str | None:
         current = None if _missing_sqlite_file(url) else asyncio.run(_schema_revisions(url))
     except Exception as exc:
         raise StartupError(
-            f"Cannot read the schema of the database {mask_url(str(url))}: {_first_line(exc)}; "
+            f"Cannot read the schema of the database {mask_url(str(url))}: {first_line(exc)}; "
             "check the database URL."
         ) from exc
     heads, known = _known_revisions(settings)
@@ -244,7 +244,7 @@ def migrate(settings: Settings) -> None:
         migrations.upgrade(settings.database_url)
     except Exception as exc:
         raise StartupError(
-            f"Migrating the database failed: {_first_line(exc)}; `prefect-server start "
+            f"Migrating the database failed: {first_line(exc)}; `prefect-server start "
             "--debug` shows the traceback."
         ) from exc
 

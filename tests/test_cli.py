@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import os
 import signal
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,6 +298,33 @@ def test_database_url_password_is_masked_in_the_prompt(cli_database: str) -> Non
     )
     assert "hunter2" not in result.output
     assert "postgresql+asyncpg://u:***@127.0.0.1:1/x" in result.output
+
+
+def test_database_command_failures_are_one_line(tmp_path: Path) -> None:
+    stamped = tmp_path / "newer.db"
+    assert (
+        _cli("database", "upgrade", "-y", "--database-url", f"sqlite:///{stamped}").exit_code == 0
+    )
+    with sqlite3.connect(stamped) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    cases = {
+        f"sqlite:///{stamped}": "Can't locate revision identified by '9999' - the database "
+        "was migrated by another prefect-server",
+        "postgresql://postgres@127.0.0.1:1/x": "Cannot connect to PostgreSQL on 127.0.0.1:1",
+        "sqlite:////proc/no/such/dir/x.db": "Cannot create the directory '/proc/no/such/dir'",
+    }
+    for url, message in cases.items():
+        for command_ in ("upgrade", "downgrade", "reset"):
+            result = _cli("database", command_, "-y", "--database-url", url)
+            assert result.exit_code == 2, result.output
+            assert result.output.startswith(f"Error: {message}"), result.output
+            assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+    with sqlite3.connect(stamped) as connection:  # nothing written
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999",)
+        ]
+    result = _cli("database", "upgrade", "-y", "--debug", "--database-url", f"sqlite:///{stamped}")
+    assert result.exit_code == 2 and "Traceback" in result.output
 
 
 def test_database_upgrade_subprocess_uses_prefect_server_home(tmp_path: Path) -> None:
