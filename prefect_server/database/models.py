@@ -1,6 +1,8 @@
-"""The tables of Prefect Server 1 (spec §1.3) as SQLAlchemy 2.0 models.
+"""The tables of Prefect Server 1 as SQLAlchemy 2.0 models (Server 1 created them with the
+migrations in ``services/postgres/alembic/versions/`` of PrefectHQ/server).
 
-Relationship attribute names are Hasura's relationship names (spec §2.4): the
+Relationship attribute names are Hasura's relationship names, as Server 1's
+``services/hasura/migrations/metadata.yaml`` declares them: the
 generated GraphQL layer reads them from this metadata, so a relationship or column
 added here appears in the API with no other edit.
 """
