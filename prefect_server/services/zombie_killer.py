@@ -1,4 +1,5 @@
-"""The zombie killer (spec §4): runs whose process stopped heartbeating.
+"""The zombie killer: runs whose process stopped heartbeating (Server 1's
+``src/prefect_server/services/towel/zombie_killer.py``).
 
 A Running task run whose flow run has not sent a heartbeat for the timeout is retried
 (while the flow run is Running and the task has retries left) or failed; a Cancelling
