@@ -1,4 +1,5 @@
-"""Lazarus (spec §4): flow runs whose process died before their tasks started or after
+"""Lazarus (Server 1's ``src/prefect_server/services/towel/lazarus.py``): flow runs whose process
+died before their tasks started or after
 they finished.
 
 A Running, Submitted or Queued flow run whose heartbeat is older than the timeout and that has
