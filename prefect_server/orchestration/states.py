@@ -8,7 +8,9 @@ the Database's write transaction is the lock), so concurrent writers queue up,
 never lose an update and never repeat a version. The client's ``version`` is
 ignored, as in Server 1: every state is the run's current version + 1.
 
-The run's denormalised columns follow Server 1's trigger (spec §1.4 item 2):
+The run's denormalised columns follow Server 1's triggers
+``update_{flow,task}_run_details_on_state_insert`` (PrefectHQ/server,
+``services/postgres/alembic/versions/2020-09-02T203435_simplify_run_state_update_triggers.py``):
 state/version/serialized_state/state_* always; ``start_time`` = the first Running
 write; ``end_time`` = the latest write of a state in END_TIME_STATES. Both use the
 server's write time, not the client's.
