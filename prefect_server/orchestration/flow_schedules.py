@@ -1,4 +1,5 @@
-"""Turning a flow's schedule on and off (spec §3.3 set_schedule_active / _inactive).
+"""Turning a flow's schedule on and off (``set_schedule_active`` / ``_inactive`` of Server
+1's ``src/prefect_server/api/flows.py``).
 
 The scheduler (``orchestration.scheduling``) creates the runs; this module decides
 whether a flow may be scheduled and clears the runs it made when scheduling stops.
