@@ -1,4 +1,5 @@
-"""Messages (spec §3.11): notifications to the UI, written by PREFECT_MESSAGE cloud hooks."""
+"""Messages: notifications to the UI, written by PREFECT_MESSAGE cloud hooks (Server 1's
+``src/prefect_server/api/messages.py``)."""
 
 from __future__ import annotations
 
