@@ -1,4 +1,5 @@
-"""Cloud hooks: notifications on flow-run state changes (spec §3.10).
+"""Cloud hooks: notifications on flow-run state changes (Server 1's
+``src/prefect_server/api/cloud_hooks.py``).
 
 A hook fires for every flow-run state whose exact class name (upper-cased) is in
 its ``states``, for active hooks of the run's tenant whose version group is the
