@@ -1,4 +1,5 @@
-"""Flows (spec §3.3): registration with version groups, tasks and edges; archive and delete.
+"""Flows: registration with version groups, tasks and edges; archive and delete (Server 1's
+``src/prefect_server/api/flows.py``).
 
 Registration is one transaction: a failure anywhere (a bad task, an edge naming an
 unknown task) leaves no flow, flow group, task or edge behind, where Server 1
@@ -163,8 +164,8 @@ async def create_flow(
             description=description,
             schedule=schedule,
             is_schedule_active=False,
-            # The flow-run process reads heartbeat_enabled from flow.settings (client.md
-            # §4.3); a copy of the group's settings makes the group's toggle reach it.
+            # The flow-run process reads heartbeat_enabled from flow.settings (prefect 1.4.1,
+            # prefect/engine/cloud/flow_runner.py); a copy of the group's settings makes the group's toggle reach it.
             settings=settings,
         )
     )
