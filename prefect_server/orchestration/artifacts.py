@@ -1,4 +1,5 @@
-"""Task-run artifacts (spec §3.9): markdown and links a task publishes while it runs."""
+"""Task-run artifacts: markdown and links a task publishes while it runs (Server 1's
+``src/prefect_server/api/artifacts.py``)."""
 
 from __future__ import annotations
 
