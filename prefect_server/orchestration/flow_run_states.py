@@ -47,7 +47,7 @@ async def set_flow_run_state(
     *,
     agent_id: uuid.UUID | str | None = None,
 ) -> StateWrite:
-    """Write ``state`` as the flow run's newest state (spec §3.6 set_flow_run_state)."""
+    """Write ``state`` as the flow run's newest state (Server 1's ``api.states.set_flow_run_state``)."""
     run_id, parsed, now, failed = begin_write("flow", flow_run_id, state)
     stmt = select(
         FlowRun.version,
