@@ -1,4 +1,4 @@
-"""Agents and agent configs (spec §3.8).
+"""Agents and agent configs (Server 1's ``src/prefect_server/api/agents.py``).
 
 An agent registers on every start; registering again with the same identity
 (tenant, name, type, Core version, labels) returns the existing row, so restarts do
