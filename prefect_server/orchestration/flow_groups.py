@@ -1,5 +1,6 @@
-"""Flow groups (spec §3.4): what all versions of a flow share — settings, labels,
-default parameters, run config, description and a schedule that overrides the flows'.
+"""Flow groups: what all versions of a flow share — settings, labels, default parameters,
+run config, description and a schedule that overrides the flows' (Server 1's
+``src/prefect_server/api/flow_groups.py``).
 """
 
 from __future__ import annotations
