@@ -1,5 +1,5 @@
 """Task runs: lookup and on-demand creation (mapped children), names, heartbeats,
-mapped-children summaries (spec §3.5)."""
+mapped-children summaries (Server 1's ``src/prefect_server/api/runs.py``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from prefect_server.orchestration.state_schema import parse_state
 from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import id_or_raise as _uuid
 
-# Exactly what Server 1's trigger wrote for pre-created task runs (spec §1.4 item 1).
+# Exactly what Server 1's trigger insert_task_runs_after_flow_run_insert wrote for
+# pre-created task runs (services/postgres/alembic/versions/2020-06-24T092037_initial_database_migration.py).
 TASK_RUN_CREATED = {"type": "Pending", "message": "Task run created"}
 
 
