@@ -69,5 +69,6 @@ SCHEDULED_STATES = frozenset(
 )
 FINISHED_STATES = frozenset(name for name in STATE_CLASSES if is_a(name, "Finished"))
 RUNNING_STATES = frozenset(name for name in STATE_CLASSES if is_a(name, "Running"))
-# States whose insert sets the run's end_time (spec §1.4 item 2).
+# States whose insert sets the run's end_time, as in Server 1's trigger
+# update_flow_run_details_on_state_insert (services/postgres/alembic/versions/2020-09-02T203435_simplify_run_state_update_triggers.py).
 END_TIME_STATES = frozenset({"Success", "Failed", "Cached", "TimedOut", "Looped", "Cancelled"})
