@@ -1,4 +1,5 @@
-"""Flow runs: creation, names, labels, heartbeats, deletion (spec §3.5).
+"""Flow runs: creation, names, labels, heartbeats, deletion (Server 1's
+``src/prefect_server/api/runs.py``).
 
 The rows a new run writes (its columns, Scheduled state and task runs) are built and
 inserted by ``run_rows``, which the scheduler uses too.
