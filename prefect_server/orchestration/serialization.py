@@ -63,7 +63,8 @@ def _text(value: Any) -> str | None:
 
 
 def task_row(task: Any) -> dict[str, Any]:
-    """The stored columns of one serialized task (spec §3.3); bad values are refused."""
+    """The stored columns of one serialized task, as Server 1's ``api.flows.create_flow``
+    stored them; bad values are refused."""
     if not isinstance(task, dict):
         raise ValidationFailed(f"Invalid task: expected an object, got {task!r}.")
     slug = task.get("slug")
