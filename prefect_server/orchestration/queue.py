@@ -1,4 +1,4 @@
-"""The run queue agents poll (``get_runs_in_queue``, spec §3.5).
+"""The run queue agents poll (``get_runs_in_queue`` of Server 1's ``src/prefect_server/api/runs.py``).
 
 Read-only: listing a run does not claim it; the agent claims it by writing
 Submitted, which set_flow_run_state refuses to do twice within 30 s, or when a
