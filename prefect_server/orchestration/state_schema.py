@@ -1,7 +1,8 @@
 """Prefect 1 states checked and re-serialised without importing Prefect Core.
 
 Server 1 loaded every incoming state with Core's ``StateSchema`` and stored Core's
-re-serialisation of it (spec §3.6): unknown keys dropped, defaults filled in,
+re-serialisation of it (``src/prefect_server/graphql/states.py``; the schema is prefect 1.4.1's
+``prefect/serialization/state.py``): unknown keys dropped, defaults filled in,
 ``__version__`` added. The client reads those stored forms back (``serialized_state``
 and the history), so we reproduce the same shape here, type by type.
 """
