@@ -1,4 +1,5 @@
-"""Materialising schedules as auto-scheduled flow runs (spec §3.3 schedule_flow_runs).
+"""Materialising schedules as auto-scheduled flow runs (``schedule_flow_runs`` of Server 1's
+``src/prefect_server/api/flows.py``).
 
 The schedule of a flow is its flow group's schedule when that is set, else the flow's
 own. Each of its next ``max_runs`` events becomes a Scheduled flow run keyed
