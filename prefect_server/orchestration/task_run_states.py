@@ -42,7 +42,7 @@ async def set_task_run_state(
     task_run_id: uuid.UUID | str | None,
     state: dict[str, Any] | ParsedState,
 ) -> StateWrite:
-    """Write ``state`` as the task run's newest state (spec §3.6 set_task_run_state)."""
+    """Write ``state`` as the task run's newest state (Server 1's ``api.states.set_task_run_state``)."""
     run_id, parsed, now, failed = begin_write("task", task_run_id, state)
     lock, writes = _task_run_statements(session)
     conn = await dialect.connection(session)
