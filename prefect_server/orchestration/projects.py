@@ -1,4 +1,5 @@
-"""Projects (spec §3.2): unique by name within a tenant; deleting one deletes its flows."""
+"""Projects: unique by name within a tenant; deleting one deletes its flows (Server 1's
+``src/prefect_server/api/projects.py``)."""
 
 from __future__ import annotations
 
