@@ -1,4 +1,5 @@
-"""Tenants (spec §3.1). Server 1 was single-tenant in practice; clients use the first tenant."""
+"""Tenants (Server 1's ``src/prefect_server/api/tenants.py``). Server 1 was single-tenant in practice;
+clients use the first tenant."""
 
 from __future__ import annotations
 
