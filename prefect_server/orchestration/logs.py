@@ -1,4 +1,5 @@
-"""Run logs (``write_run_logs``, spec §3.7): one multi-row insert per batch."""
+"""Run logs (``write_run_logs`` of Server 1's ``src/prefect_server/api/logs.py``): one multi-row insert
+per batch."""
 
 from __future__ import annotations
 
