@@ -2,7 +2,8 @@
 
 The walk starts at depth 0 with the given tasks and follows edges while the depth
 reached so far is below min(50, depth_limit); each task is reported once, with the largest
-depth at which it was reached (spec §1.4 item 4).
+depth at which it was reached, as Server 1's SQL functions did (PrefectHQ/server,
+``services/postgres/alembic/versions/2020-06-24T174932_add_traversal_functions.py``).
 """
 
 from __future__ import annotations
