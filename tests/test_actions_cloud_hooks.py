@@ -1,4 +1,5 @@
-"""Cloud hooks (spec §3.10): validation, firing after commit, payloads, test_cloud_hook.
+"""Cloud hooks as Server 1's ``src/prefect_server/api/cloud_hooks.py`` had them: validation, firing
+after commit, payloads, test_cloud_hook.
 
 Every hook here is sent to a receiver on 127.0.0.1; the Slack, Twilio and PagerDuty
 base URLs are pointed at it through the hooks settings.
