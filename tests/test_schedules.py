@@ -1,7 +1,7 @@
 """Prefect 1 schedules evaluated without Prefect Core: worked examples.
 
 The serialized dicts are written by hand in the wire format of Prefect 1.4.1's
-ScheduleSchema (client.md §6); expected times follow Prefect 1.4.1's rules, including
+ScheduleSchema (``prefect/serialization/schedule.py``); expected times follow Prefect 1.4.1's rules, including
 its daylight-saving quirks (checked against it in test_schedules_equivalence.py).
 """
 
