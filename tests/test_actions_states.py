@@ -1,4 +1,5 @@
-"""States: set_flow_run_states, set_task_run_states, cancel_flow_run (spec §3.6)."""
+"""States: set_flow_run_states, set_task_run_states, cancel_flow_run (Server 1's
+``src/prefect_server/api/states.py`` and ``graphql/states.py``)."""
 
 from __future__ import annotations
 
