@@ -1,4 +1,4 @@
-"""write_run_logs (spec §3.7)."""
+"""write_run_logs (Server 1's ``src/prefect_server/api/logs.py``)."""
 
 from __future__ import annotations
 
