@@ -1,4 +1,4 @@
-"""The run queue agents poll: get_runs_in_queue (spec §3.5)."""
+"""The run queue agents poll: get_runs_in_queue (Server 1's ``src/prefect_server/api/runs.py``)."""
 
 from __future__ import annotations
 
