@@ -1,4 +1,5 @@
-"""Scheduling against a real database: schedule_flow_runs (spec §3.3) and the scheduler pass."""
+"""Scheduling against a real database: schedule_flow_runs (Server 1's ``src/prefect_server/api/flows.py``)
+and the scheduler pass."""
 
 from __future__ import annotations
 
@@ -167,7 +168,8 @@ async def test_an_unreadable_schedule_schedules_nothing(db: Database) -> None:
 
 
 def _md5_key(start: dt.datetime, parameters: dict[str, Any], labels: list[str] | None) -> str:
-    # Server 1's recipe (spec §3.3): md5 of the sorted characters of both JSON texts.
+    # Server 1's recipe (schedule_flow_runs in src/prefect_server/api/flows.py): md5 of the sorted
+    # characters of both JSON texts.
     text = str(sorted(json.dumps(parameters))) + str(sorted(json.dumps(labels)))
     return f"auto-scheduled:{start.isoformat()}:{hashlib.md5(text.encode()).hexdigest()}"
 
