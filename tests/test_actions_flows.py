@@ -345,7 +345,8 @@ async def test_extra_fields_are_preserved(db, project_id):
     assert (await _flow(db, flow_id)).parameters == []
 
 
-# Input types of spec §2.3 / client.md §4.1 that this part of the API serves, as SDL.
+# Input types this part of the API serves, as SDL: Server 1's src/prefect_server/graphql/schema/*.graphql,
+# as prefect 1.4.1's prefect/client/client.py sends them.
 EXPECTED_INPUTS = {
     "create_tenant_input": "name: String! slug: String!",
     "create_project_input": "tenant_id: UUID! name: String! description: String",
