@@ -1,4 +1,5 @@
-"""Flow runs and task runs (spec §3.5): creation, task-run info, names, labels, heartbeats."""
+"""Flow runs and task runs (Server 1's ``src/prefect_server/api/runs.py``): creation, task-run info, names,
+labels, heartbeats."""
 
 from __future__ import annotations
 
