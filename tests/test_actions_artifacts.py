@@ -1,4 +1,5 @@
-"""Task-run artifacts (spec §3.9), and the optional API keys on an action."""
+"""Task-run artifacts (Server 1's ``src/prefect_server/api/artifacts.py``), and the optional API keys on
+an action."""
 
 from __future__ import annotations
 
