@@ -8,6 +8,7 @@ real migrations once per session; every test starts from empty tables.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +38,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    # `prefect-server start` run in-process (CliRunner) sets up the root logger with a
+    # handler on the runner's stderr, which is closed once the command returns; later
+    # tests would then log "--- Logging error ---" into whatever they capture.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
