@@ -58,6 +58,17 @@ MISTAKES = [
         "The value at `where.parameters._contains` nests deeper than 16 levels.",
         id="nested-jsonb",
     ),
+    # Found by the mutation property test: an internal error on PostgreSQL.
+    pytest.param(
+        {"name": {"_lte": "a\x00b"}},
+        "The value at `where.name._lte` contains a NUL character, which no text can hold.",
+        id="nul-character",
+    ),
+    pytest.param(
+        {"name": {"_in": ["a", "\x00"]}},
+        "The value at `where.name._in[1]` contains a NUL character, which no text can hold.",
+        id="nul-character-in-list",
+    ),
 ]
 
 
