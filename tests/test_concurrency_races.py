@@ -147,7 +147,7 @@ async def test_two_server_processes_race_for_two_slots(
     replicas = [Replica(database_url, tmp_path) for _ in range(2)]
     try:
         for replica in replicas:
-            await asyncio.to_thread(replica.wait_until_up)
+            await asyncio.to_thread(replica.wait_until_serving)
 
         async def worker(index: int, run_id: uuid.UUID) -> None:
             url = f"http://127.0.0.1:{replicas[index % 2].port}/"

@@ -113,3 +113,30 @@ async def test_a_null_operand_of_a_jsonb_delete_is_refused(
     )
     assert await gql("{ flow_run(order_by: {id: asc}) { labels } }") == before
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# Found by the mutation property test on PostgreSQL: a NUL written into a text column
+# failed the statement (an internal error logged as ERROR); SQLite would have stored it.
+@pytest.mark.parametrize(
+    "mutation, at",
+    [
+        ('update_flow_run(where: {}, _set: {name: "a\\u0000b"}) { affected_rows }', "_set.name"),
+        (
+            'update_flow_run(where: {}, _append: {context: {k: "\\u0000"}}) { affected_rows }',
+            "_append.context.k",
+        ),
+        ('insert_project(objects: [{name: "p\\u0000"}]) { affected_rows }', "objects[0].name"),
+    ],
+)
+async def test_a_nul_character_in_a_written_value_is_refused(
+    gql: Any, world: Any, caplog: pytest.LogCaptureFixture, mutation: str, at: str
+) -> None:
+    before = await gql("{ flow_run(order_by: {id: asc}) { name context } project { name } }")
+    (error,) = await gql.errors(f"mutation {{ {mutation} }}")
+    assert (
+        error["message"] == f"The value at `{at}` contains a NUL character, which no text can hold."
+    )
+    assert (
+        await gql("{ flow_run(order_by: {id: asc}) { name context } project { name } }") == before
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -91,6 +91,26 @@ class _Terms:
                 self.walk(inner, here)
 
 
+def check_no_nul(value: Any, path: str) -> None:
+    """A FilterError when a value to be written holds a NUL character anywhere (a string,
+    a JSON key or value): PostgreSQL's text and jsonb cannot store it and fail the
+    statement, SQLite would store it; refused on both, in words."""
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:
+        item, at = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise FilterError(
+                    f"The value at `{at}` contains a NUL character, which no text can hold."
+                )
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                pending.append((key, at))
+                pending.append((inner, f"{at}.{key}"))
+        elif isinstance(item, list):
+            pending.extend((inner, f"{at}[{index}]") for index, inner in enumerate(item))
+
+
 def check_json(value: Any, path: str) -> None:
     """A FilterError when a JSON operand nests too deeply or has too many items."""
     items = 0

@@ -16,6 +16,7 @@ from sqlalchemy import delete, exc, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import Dialect
+from prefect_server.graphql.hasura.bounds import check_no_nul
 from prefect_server.graphql.hasura.filters import FilterError, where_clause
 from prefect_server.graphql.hasura.metadata import TableInfo, tables
 from prefect_server.graphql.hasura.mutation_inputs import constraints
@@ -95,6 +96,7 @@ async def insert_rows(
     dialect: Dialect,
 ) -> list[uuid.UUID]:
     """Insert ``objects`` (with nested relationship inserts); the ids of rows written."""
+    check_no_nul(list(objects), "objects")
     ids: list[uuid.UUID] = []
     for obj in objects:
         row_id = await _insert_one(session, table, dict(obj), on_conflict, dialect)
@@ -197,6 +199,8 @@ async def update_rows(
     A run's state columns are refused (see ``STATE_COLUMNS``), even when no row matches.
     """
     refuse_state_columns(table, operations)
+    for op, operand in operations.items():
+        check_no_nul(operand, op)
     for op in ("_delete_elem", "_delete_at_path"):
         for column, operand in (operations.get(op) or {}).items():
             if operand is None:
