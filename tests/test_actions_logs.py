@@ -118,3 +118,16 @@ async def test_logs_of_unknown_runs_do_not_block_the_others(
 
 async def test_empty_batch(gql: Any, db: Database) -> None:
     assert await gql(WRITE, {"input": {"logs": []}}) == {"write_run_logs": {"success": True}}
+
+
+async def test_a_nul_character_in_a_log_line_is_kept_as_a_replacement(
+    gql: Any, db: Database, run_ids: Any
+) -> None:
+    # PostgreSQL's text cannot hold NUL: the batch failed there (its SQL in the answer)
+    # and was stored as sent on SQLite. Both keep the line, NUL as U+FFFD.
+    run_id, _ = run_ids
+    logs = [{"flow_run_id": str(run_id), "name": "out\x00", "message": "bytes: \x00\x01 end"}]
+    assert await gql(WRITE, {"input": {"logs": logs}}) == {"write_run_logs": {"success": True}}
+    assert [(r.name, r.message) for r in await stored(db)] == [
+        ("out\ufffd", "bytes: \ufffd\x01 end")
+    ]

@@ -37,13 +37,22 @@ def _row(log: dict[str, Any], now: Any) -> dict[str, Any] | None:
         "flow_run_id": flow_run_id,
         "task_run_id": task_run_id,
         "timestamp": timestamp,
-        "message": log.get("message"),
-        "name": log.get("name"),
+        "message": _storable(log.get("message")),
+        "name": _storable(log.get("name")),
         "level": level,
         "info": log.get("info"),
         "created": now,
         "updated": now,
     }
+
+
+def _storable(text: Any) -> Any:
+    # A task that logs binary output can send a NUL character, which PostgreSQL's text
+    # cannot hold: the whole batch failed there (and was stored on SQLite). It is kept
+    # as U+FFFD on both, so the line is not lost.
+    if isinstance(text, str) and "\x00" in text:
+        return text.replace("\x00", "\ufffd")
+    return text
 
 
 async def write_run_logs(
