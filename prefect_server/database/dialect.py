@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, TypeVar
@@ -19,6 +20,19 @@ from sqlalchemy import ColumnElement, Select, String, and_, false, or_, true, ty
 from sqlalchemy.engine import Dialect as SADialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineOptions:
+    """What a Database asks of its engine; each dialect uses the ones that apply."""
+
+    json_serializer: Callable[[Any], str]
+    echo: bool = False
+    pool_size: int = 10
+    busy_timeout: float = 30.0  # SQLite: how long a writer waits for the file's lock
+    connect_timeout: float = 5.0  # PostgreSQL
+    pool_timeout: float = 10.0  # PostgreSQL
+
 
 # What domain functions take: an ORM session, or a Core connection where no ORM is
 # needed (the task-run hot path, Database.core_transaction).
@@ -111,13 +125,7 @@ class Dialect(abc.ABC):
     def create_engine(
         self,
         url: str,
-        *,
-        echo: bool,
-        json_serializer: Callable[[Any], str],
-        pool_size: int,
-        busy_timeout: float,
-        connect_timeout: float,
-        pool_timeout: float,
+        options: EngineOptions,
     ) -> AsyncEngine:
         """The engine for ``url``, configured for this database and attached to self."""
 

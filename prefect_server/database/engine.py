@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from prefect_server.database.dialect import Dialect, for_url
+from prefect_server.database.dialect import Dialect, EngineOptions, for_url
 from prefect_server.settings import SESSION_KEY, Settings
 
 
@@ -39,16 +39,16 @@ class Database:
     ):
         self.url = url
         self.dialect: Dialect = for_url(url)
-        self.engine: AsyncEngine = self.dialect.create_engine(
-            url,
-            echo=echo,
+        options = EngineOptions(
             # Reading stays with json: orjson turns integers beyond 64 bits into floats.
             json_serializer=_json_text,
+            echo=echo,
             pool_size=pool_size,
             busy_timeout=busy_timeout,
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
+        self.engine: AsyncEngine = self.dialect.create_engine(url, options)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_lock = self.dialect.write_lock()
 

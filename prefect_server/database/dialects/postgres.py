@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, String, cast, event, func, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from prefect_server.database.dialect import LIKE_ESCAPE, Dialect, _Select
+from prefect_server.database.dialect import LIKE_ESCAPE, Dialect, EngineOptions, _Select
 
 
 def _jsonb(value: Any) -> Any:
@@ -24,13 +24,7 @@ class PostgresDialect(Dialect):
     def create_engine(
         self,
         url: str,
-        *,
-        echo: bool,
-        json_serializer: Callable[[Any], str],
-        pool_size: int,
-        busy_timeout: float,
-        connect_timeout: float,
-        pool_timeout: float,
+        options: EngineOptions,
     ) -> AsyncEngine:
         # No pool_pre_ping: with asyncpg it is a transaction start and rollback on every
         # checkout (14% of the server's samples under the lifecycle benchmark). A
@@ -38,13 +32,13 @@ class PostgresDialect(Dialect):
         # invalidates the whole pool; pool_recycle retires idle ones.
         engine = create_async_engine(
             url,
-            echo=echo,
-            json_serializer=json_serializer,
-            pool_size=pool_size,
-            max_overflow=pool_size * 2,
+            echo=options.echo,
+            json_serializer=options.json_serializer,
+            pool_size=options.pool_size,
+            max_overflow=options.pool_size * 2,
             pool_recycle=1800,
-            pool_timeout=pool_timeout,
-            connect_args={"timeout": connect_timeout},
+            pool_timeout=options.pool_timeout,
+            connect_args={"timeout": options.connect_timeout},
         )
 
         @event.listens_for(engine.sync_engine, "connect")

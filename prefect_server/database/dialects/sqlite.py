@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from prefect_server.database import sqlite_json
-from prefect_server.database.dialect import Dialect, _Select
+from prefect_server.database.dialect import Dialect, EngineOptions, _Select
 
 # Execution option marking a write transaction: it begins IMMEDIATE (see Database.transaction).
 _IMMEDIATE = "prefect_server_sqlite_immediate"
@@ -38,20 +38,14 @@ class SqliteDialect(Dialect):
     def create_engine(
         self,
         url: str,
-        *,
-        echo: bool,
-        json_serializer: Callable[[Any], str],
-        pool_size: int,
-        busy_timeout: float,
-        connect_timeout: float,
-        pool_timeout: float,
+        options: EngineOptions,
     ) -> AsyncEngine:
         self.prepare(url)
         engine = create_async_engine(
             url,
-            echo=echo,
-            json_serializer=json_serializer,
-            connect_args={"timeout": busy_timeout},
+            echo=options.echo,
+            json_serializer=options.json_serializer,
+            connect_args={"timeout": options.busy_timeout},
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -62,7 +56,7 @@ class SqliteDialect(Dialect):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout={int(options.busy_timeout * 1000)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
             sqlite_json.register_functions(dbapi_connection)
