@@ -282,6 +282,19 @@ class RunColumns:
     serialized_state: Mapped[Any | None]
 
 
+class StateColumns:
+    """The columns of a state row, the same for flow runs and task runs: one entry of a
+    run's history, written with the run's own state columns in one transaction."""
+
+    timestamp: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    state: Mapped[str] = mapped_column(index=True)
+    message: Mapped[str | None]
+    result: Mapped[Any | None]
+    start_time: Mapped[dt.datetime | None]
+    serialized_state: Mapped[Any]
+    version: Mapped[int | None] = mapped_column(default=1, server_default=text("1"))
+
+
 # What every state write of a run sets (the mixin's columns, in their order).
 RUN_STATE_COLUMNS: tuple[str, ...] = tuple(RunColumns.__annotations__)
 
@@ -331,20 +344,13 @@ class FlowRun(RunColumns, Base):
     )
 
 
-class FlowRunState(Base):
+class FlowRunState(StateColumns, Base):
     __tablename__ = "flow_run_state"
 
     tenant_id: Mapped[uuid.UUID | None] = tenant_fk()
     flow_run_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("flow_run.id", ondelete="CASCADE"), index=True
     )
-    timestamp: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    state: Mapped[str] = mapped_column(index=True)
-    message: Mapped[str | None]
-    result: Mapped[Any | None]
-    start_time: Mapped[dt.datetime | None]
-    serialized_state: Mapped[Any]
-    version: Mapped[int | None] = mapped_column(default=1, server_default=text("1"))
 
     flow_run: Mapped[FlowRun] = relationship(back_populates="states", lazy="raise")
 
@@ -382,20 +388,13 @@ class TaskRun(RunColumns, Base):
     )
 
 
-class TaskRunState(Base):
+class TaskRunState(StateColumns, Base):
     __tablename__ = "task_run_state"
 
     tenant_id: Mapped[uuid.UUID | None] = tenant_fk()
     task_run_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("task_run.id", ondelete="CASCADE"), index=True
     )
-    timestamp: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    state: Mapped[str] = mapped_column(index=True)
-    message: Mapped[str | None]
-    result: Mapped[Any | None]
-    start_time: Mapped[dt.datetime | None]
-    serialized_state: Mapped[Any]
-    version: Mapped[int | None] = mapped_column(default=1, server_default=text("1"))
 
     task_run: Mapped[TaskRun] = relationship(back_populates="states", lazy="raise")
 
