@@ -128,19 +128,10 @@ async def children_by_task(
     return found
 
 
-@dataclass(frozen=True)
-class TaskRunDetail:
-    id: uuid.UUID
-    task_id: uuid.UUID
-    task_name: str | None
-    task_slug: str | None
-    mapped: bool
-    name: str | None
-    map_index: int
-    state: str | None
-    state_message: str | None
-    start_time: dt.datetime | None
-    end_time: dt.datetime | None
+@dataclass(kw_only=True)
+class TaskRunDetail(TaskRow):
+    """A task run's row as its page shows it: the table's columns and where it runs."""
+
     cache_key: str | None
     version: int
     flow_run_id: uuid.UUID
