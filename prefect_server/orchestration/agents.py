@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Agent, AgentConfig, Tenant
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import FOREIGN_KEY_VIOLATION, ValidationFailed
 from prefect_server.orchestration.serialization import require_id
 from prefect_server.orchestration.tenants import first_tenant_id
@@ -88,16 +89,15 @@ async def register_agent(
 
 async def delete_agent(session: AsyncSession, agent_id: Any) -> bool:
     key = require_id(agent_id, "Must supply an agent ID to delete.")
-    result = await session.execute(delete(Agent).where(Agent.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(Agent).where(Agent.id == key))
 
 
 async def update_agent_last_queried(session: AsyncSession, agent_id: Any) -> bool:
     key = require_id(agent_id, "Must supply an agent ID to update.")
-    result = await session.execute(
-        update(Agent).where(Agent.id == key).values(last_queried=utcnow(), updated=utcnow())
+    return await changes_rows(
+        session,
+        update(Agent).where(Agent.id == key).values(last_queried=utcnow(), updated=utcnow()),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def create_agent_config(
@@ -128,8 +128,7 @@ async def create_agent_config(
 async def delete_agent_config(session: AsyncSession, agent_config_id: Any) -> bool:
     """Delete a config; agents that used it keep running without one (ON DELETE SET NULL)."""
     key = require_id(agent_config_id, "Must supply an agent ID to delete.")
-    result = await session.execute(delete(AgentConfig).where(AgentConfig.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(AgentConfig).where(AgentConfig.id == key))
 
 
 async def update_agent_config(
@@ -147,7 +146,6 @@ async def update_agent_config(
         values["name"] = name
     if settings is not None:
         values["settings"] = settings
-    result = await session.execute(
-        update(AgentConfig).where(AgentConfig.id == key).values(**values)
+    return await changes_rows(
+        session, update(AgentConfig).where(AgentConfig.id == key).values(**values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import TaskRun, TaskRunArtifact
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.utilities.ids import parse_id as _uuid
 
@@ -71,10 +72,9 @@ async def update_task_run_artifact(
     key = _uuid(task_run_artifact_id)
     if key is None:
         return False
-    result = await session.execute(
-        update(TaskRunArtifact).where(TaskRunArtifact.id == key).values(data=data)
+    return await changes_rows(
+        session, update(TaskRunArtifact).where(TaskRunArtifact.id == key).values(data=data)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_task_run_artifact(
@@ -85,5 +85,4 @@ async def delete_task_run_artifact(
     key = _uuid(task_run_artifact_id)
     if key is None:
         return False
-    result = await session.execute(delete(TaskRunArtifact).where(TaskRunArtifact.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(TaskRunArtifact).where(TaskRunArtifact.id == key))

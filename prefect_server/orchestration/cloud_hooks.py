@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import CloudHook, Flow, Message, Tenant
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration import hook_delivery, hook_events
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
@@ -107,8 +108,7 @@ async def delete_cloud_hook(session: AsyncSession, hook_id: uuid.UUID | str | No
     if not hook_id:
         raise ValidationFailed("Invalid ID")
     key = _uuid(hook_id, "Invalid ID")
-    result = await session.execute(delete(CloudHook).where(CloudHook.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(CloudHook).where(CloudHook.id == key))
 
 
 async def set_cloud_hook_active(
@@ -117,10 +117,9 @@ async def set_cloud_hook_active(
     if not hook_id:
         raise ValidationFailed("Invalid ID")
     key = _uuid(hook_id, "Invalid ID")
-    result = await session.execute(
-        update(CloudHook).where(CloudHook.id == key).values(active=active)
+    return await changes_rows(
+        session, update(CloudHook).where(CloudHook.id == key).values(active=active)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def flow_run_state_changed(

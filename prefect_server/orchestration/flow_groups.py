@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Flow, FlowGroup
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.scheduling import delete_auto_scheduled_runs
 from prefect_server.orchestration.serialization import require_id
@@ -34,10 +35,9 @@ def _group_id(flow_group_id: Any) -> uuid.UUID:
 
 async def _set(session: AsyncSession, flow_group_id: Any, values: dict[str, Any]) -> bool:
     key = _group_id(flow_group_id)
-    result = await session.execute(
-        update(FlowGroup).where(FlowGroup.id == key).values(**values, updated=utcnow())
+    return await changes_rows(
+        session, update(FlowGroup).where(FlowGroup.id == key).values(**values, updated=utcnow())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def update_settings(
@@ -73,8 +73,7 @@ async def update_flow_settings(
 async def delete_flow_group(session: AsyncSession, flow_group_id: Any) -> bool:
     """Delete the group and (ON DELETE CASCADE) all its flows and their runs."""
     key = require_id(flow_group_id, "Must provide flow group ID.")
-    result = await session.execute(delete(FlowGroup).where(FlowGroup.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(FlowGroup).where(FlowGroup.id == key))
 
 
 async def set_default_parameters(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Edge, Flow, FlowGroup, FlowRun, Project, Task
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.flow_run_states import set_flow_run_states
 from prefect_server.orchestration.flow_schedules import activate_quietly, set_schedule_active
@@ -320,8 +321,7 @@ async def register_edges(session: AsyncSession, flow_id: Any, serialized_edges: 
 async def delete_flow(session: AsyncSession, flow_id: Any) -> bool:
     """Delete a flow and (ON DELETE CASCADE) its tasks, edges and runs; the group stays."""
     key = require_id(flow_id, "Must provide flow ID.")
-    result = await session.execute(delete(Flow).where(Flow.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(Flow).where(Flow.id == key))
 
 
 async def archive_flow(session: AsyncSession, flow_id: Any) -> bool:

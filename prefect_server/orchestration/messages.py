@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Message
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.serialization import require_id
 from prefect_server.utilities.clock import utcnow
@@ -46,10 +47,9 @@ async def create_message(
 
 async def _set_read(session: AsyncSession, message_id: Any, read: bool) -> bool:
     key = require_id(message_id, "Invalid message ID.")
-    result = await session.execute(
-        update(Message).where(Message.id == key).values(read=read, updated=utcnow())
+    return await changes_rows(
+        session, update(Message).where(Message.id == key).values(read=read, updated=utcnow())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_message_as_read(session: AsyncSession, message_id: Any) -> bool:
@@ -62,5 +62,4 @@ async def mark_message_as_unread(session: AsyncSession, message_id: Any) -> bool
 
 async def delete_message(session: AsyncSession, message_id: Any) -> bool:
     key = require_id(message_id, "Invalid message ID.")
-    result = await session.execute(delete(Message).where(Message.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(Message).where(Message.id == key))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Project, Tenant
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import (
     FOREIGN_KEY_VIOLATION,
     UNIQUENESS_VIOLATION,
@@ -46,8 +47,7 @@ async def create_project(
 async def delete_project(session: AsyncSession, project_id: Any) -> bool:
     """Delete a project; its flows, their runs and states go with it (ON DELETE CASCADE)."""
     key = require_id(project_id, "Invalid project ID.")
-    result = await session.execute(delete(Project).where(Project.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(Project).where(Project.id == key))
 
 
 async def set_project_name(session: AsyncSession, project_id: Any, name: str) -> bool:
@@ -76,7 +76,6 @@ async def set_project_description(
 
 
 async def _update(session: AsyncSession, key: uuid.UUID, values: dict[str, Any]) -> bool:
-    result = await session.execute(
-        update(Project).where(Project.id == key).values(**values, updated=utcnow())
+    return await changes_rows(
+        session, update(Project).where(Project.id == key).values(**values, updated=utcnow())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Flow, FlowGroup, FlowRun, TaskRun
+from prefect_server.database.results import changes_rows
 from prefect_server.database.types import parse_timestamp
 from prefect_server.observability import context as log_context
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
@@ -116,8 +117,7 @@ async def _update(session: AsyncSession, model: Any, row_id: Any, values: dict[s
         key = _uuid(row_id, ValueError())
     except ValueError:
         return False
-    result = await session.execute(update(model).where(model.id == key).values(values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, update(model).where(model.id == key).values(values))
 
 
 async def set_flow_run_name(session: AsyncSession, flow_run_id: Any, name: str | None) -> bool:
@@ -146,8 +146,7 @@ async def delete_flow_run(session: AsyncSession, flow_run_id: Any) -> bool:
         key = _uuid(flow_run_id, ValueError())
     except ValueError:
         return False
-    result = await session.execute(delete(FlowRun).where(FlowRun.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(FlowRun).where(FlowRun.id == key))
 
 
 async def update_flow_run_heartbeat(session: AsyncSession, flow_run_id: Any) -> None:

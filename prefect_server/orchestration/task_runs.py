@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from prefect_server.database import dialect
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import FlowRun, Task, TaskRun, TaskRunState
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import NotFound, ValidationFailed
 from prefect_server.orchestration.state_schema import parse_state
 from prefect_server.utilities.clock import utcnow
@@ -29,8 +30,7 @@ async def _update(session: AsyncSession, row_id: Any, values: dict[str, Any]) ->
         key = _uuid(row_id, ValueError())
     except ValueError:
         return False
-    result = await session.execute(update(TaskRun).where(TaskRun.id == key).values(values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, update(TaskRun).where(TaskRun.id == key).values(values))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Tenant
+from prefect_server.database.results import changes_rows
 from prefect_server.orchestration.errors import UNIQUENESS_VIOLATION, ValidationFailed
 from prefect_server.orchestration.serialization import require_id
 from prefect_server.utilities.clock import utcnow
@@ -78,16 +79,14 @@ async def create_tenant(session: AsyncSession, name: str, slug: str | None = Non
 async def delete_tenant(session: AsyncSession, tenant_id: Any) -> bool:
     """Delete a tenant and, by ON DELETE CASCADE, everything it owns."""
     key = require_id(tenant_id, "Invalid tenant ID.")
-    result = await session.execute(delete(Tenant).where(Tenant.id == key))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return await changes_rows(session, delete(Tenant).where(Tenant.id == key))
 
 
 async def _update(session: AsyncSession, tenant_id: Any, values: dict[str, Any]) -> bool:
     key = require_id(tenant_id, "Invalid tenant ID.")
-    result = await session.execute(
-        update(Tenant).where(Tenant.id == key).values(**values, updated=utcnow())
+    return await changes_rows(
+        session, update(Tenant).where(Tenant.id == key).values(**values, updated=utcnow())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def update_tenant_name(session: AsyncSession, tenant_id: Any, name: str) -> bool:
