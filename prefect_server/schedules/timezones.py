@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 from math import copysign
 from zoneinfo import ZoneInfo
 
@@ -106,17 +107,7 @@ def localize(wall: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     Missing times move forward by the size of the gap; ambiguous times take the
     second (post-transition) occurrence.
     """
-    wall = wall.replace(tzinfo=None, fold=0)
-    if not isinstance(tz, ZoneInfo):
-        return wall.replace(tzinfo=tz)
-    first = wall.replace(tzinfo=tz)
-    second = wall.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return first
-    moved = first.astimezone(UTC).astimezone(tz)
-    if moved.replace(tzinfo=None) == wall:
-        return second  # ambiguous
-    return moved  # missing: zoneinfo's fold=0 reading uses the offset before the gap
+    return _resolve(wall, tz, lambda first, second: second)
 
 
 def localize_standard(wall: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
@@ -124,6 +115,26 @@ def localize_standard(wall: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
 
     Prefect 1 fed croniter a pytz-localized start; for an ambiguous time that picks
     the standard-time reading (or the later instant when that does not decide).
+    """
+
+    def standard_time(first: dt.datetime, second: dt.datetime) -> dt.datetime:
+        standard = [c for c in (first, second) if not c.dst()]
+        if len(standard) == 1:
+            return standard[0]
+        return max((first, second), key=instant)
+
+    return _resolve(wall, tz, standard_time)
+
+
+def _resolve(
+    wall: dt.datetime,
+    tz: dt.tzinfo,
+    ambiguous: Callable[[dt.datetime, dt.datetime], dt.datetime],
+) -> dt.datetime:
+    """`wall` in `tz`; an ambiguous time is decided by `ambiguous(first, second)`.
+
+    A missing time moves forward by the size of the gap, for pendulum and pytz alike:
+    zoneinfo's fold=0 reading keeps the offset from before the gap.
     """
     wall = wall.replace(tzinfo=None, fold=0)
     if not isinstance(tz, ZoneInfo):
@@ -134,11 +145,8 @@ def localize_standard(wall: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
         return first
     moved = first.astimezone(UTC).astimezone(tz)
     if moved.replace(tzinfo=None) != wall:
-        return moved  # missing: pytz keeps the offset from before the gap
-    standard = [c for c in (first, second) if not c.dst()]
-    if len(standard) == 1:
-        return standard[0]
-    return max((first, second), key=instant)
+        return moved  # missing
+    return ambiguous(first, second)
 
 
 def _carry(value: float, unit: int) -> tuple[float, float]:
