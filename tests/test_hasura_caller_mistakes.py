@@ -140,3 +140,31 @@ async def test_a_nul_character_in_a_written_value_is_refused(
         await gql("{ flow_run(order_by: {id: asc}) { name context } project { name } }") == before
     )
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_nul_character_in_an_action_value_is_answered_in_words(
+    gql: Any, db: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # PostgreSQL refuses the statement (nothing is written) and SQLite stores the value;
+    # on PostgreSQL the answer says why in words, without the SQL, and logs no ERROR.
+    import factories
+
+    _, run_id, task_run_id = await factories.task_run_chain(db)
+    before = await gql("{ flow_run { name } task_run { name } }")
+    for field, key in (("set_flow_run_name", run_id), ("set_task_run_name", task_run_id)):
+        kind = field.split("_")[1]
+        document = (
+            f'mutation($n: String!) {{ {field}(input: {{{kind}_run_id: "{key}", name: $n}}) '
+            "{ success } }"
+        )
+        response = await gql.raw(document, {"n": "x\x00"})
+        errors = response.json().get("errors")
+        if db.is_postgres:
+            assert [e["message"] for e in errors] == [
+                "A value contains a NUL character (\\u0000), which no text can hold."
+            ]
+        else:
+            assert errors is None
+    if db.is_postgres:
+        assert await gql("{ flow_run { name } task_run { name } }") == before
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.base import has_object_definition
 
+from prefect_server.database.results import is_nul_character_error
 from prefect_server.graphql import actions, hasura, reference
 from prefect_server.graphql.hasura.filters import FilterError
 from prefect_server.orchestration.errors import APIError
@@ -50,7 +51,11 @@ class Schema(strawberry.Schema):
     ) -> None:
         for error in errors:
             original = error.original_error
-            if error.path is None or isinstance(original, APIError | FilterError):
+            if (
+                error.path is None
+                or isinstance(original, APIError | FilterError)
+                or is_nul_character_error(original)
+            ):
                 logger.info("Refused: %s", error.message)
             else:
                 logger.error(error, exc_info=original)

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from graphql import GraphQLError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
+from prefect_server.database.results import NUL_MESSAGE, is_nul_character_error
 from prefect_server.graphql.checker import DocumentChecker
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.plans import Plans
@@ -51,6 +52,8 @@ def _response(payload: Any, status: int = 200) -> Response:
 
 def _format_error(error: GraphQLError) -> dict[str, Any]:
     formatted: dict[str, Any] = dict(error.formatted)
+    if is_nul_character_error(error.original_error):
+        formatted["message"] = NUL_MESSAGE
     return formatted
 
 
