@@ -148,11 +148,9 @@ class UISettings:
     enabled: bool = _setting(
         True, "Serve the built-in web UI under `/ui/` (`--no-ui` turns it off)."
     )
-    # Public base URL of the UI, for links in notifications; empty means API_URL + "/ui".
     url: str = _setting(
         "", "Public address of the built-in UI, for links in notifications; empty: API_URL + `/ui`."
     )
-    # How long a key login to the UI lasts (only when API keys are set).
     session_hours: float = _setting(
         24.0 * 7, "How long a key login to the UI lasts (only with API keys)."
     )
@@ -161,21 +159,16 @@ class UISettings:
 @dataclass(frozen=True)
 class MetricsSettings:
     enabled: bool = _setting(True, "Serve Prometheus metrics at `/metrics`.")
-    # Serve /metrics without an API key even when keys are set (a scraper in the cluster).
     public: bool = _setting(
         False,
         "Serve `/metrics` without an API key even when keys are set (a scraper in the cluster).",
     )
-    # Runs per state are counted at most this often, however often Prometheus scrapes.
     state_counts_cache_seconds: float = _setting(
         5.0, "Runs per state are counted at most this often, however often Prometheus scrapes."
     )
-    # Distinct operationName labels kept per process; later names count as "other".
     max_operation_names: int = _setting(
         100, "Distinct `operation` labels kept per process; later names count as `other`."
     )
-    # Where the worker processes of `start --workers N` share their metric files;
-    # empty: a fresh temporary directory per start.
     multiprocess_dir: str = _setting(
         "",
         "Where the workers of `start --workers N` share their metric files; empty: a fresh temporary directory per start.",
@@ -184,7 +177,6 @@ class MetricsSettings:
 
 @dataclass(frozen=True)
 class LoggingSettings:
-    # "text" (human-readable) or "json" (one object per line, for log collectors).
     format: str = _setting(
         "text", "`text` (human-readable) or `json` (one object per line, for log collectors)."
     )
@@ -254,8 +246,6 @@ class Settings:
     query_depth_limit: int = _setting(
         7, "Deepest nesting of selections a GraphQL document may have."
     )
-    # Run the client's hottest documents through execution plans (graphql/plans.py).
-    # Off: every document goes through the general executor; answers are the same.
     graphql_plans: bool = _setting(
         True,
         "Run the 1.4.1 client's hottest documents through execution plans (same answers, a third of the CPU); `false`: the general executor for all.",
