@@ -61,14 +61,8 @@ class _Terms:
         for key, inner in value.items():
             here = f"{path}.{key}"
             self.add(here)
-            for index, item in enumerate(inner if isinstance(inner, list) else [inner]):
-                if isinstance(item, str) and "\x00" in item:
-                    # PostgreSQL's text cannot hold it and fails the statement; SQLite
-                    # would compare it. Refused on both, in words.
-                    at = f"{here}[{index}]" if isinstance(inner, list) else here
-                    raise FilterError(
-                        f"The value at `{at}` contains a NUL character, which no text can hold."
-                    )
+            if not isinstance(inner, dict):  # operands; a dict is walked below
+                check_no_nul(inner, here)
             if key in _PATTERN_OPERATORS and isinstance(inner, str) and len(inner) > MAX_PATTERN:
                 raise FilterError(
                     f"The pattern at `{here}` is {len(inner):,} characters long; patterns "
