@@ -110,8 +110,7 @@ async def test_a_slot_frees_when_its_run_leaves_running(
     flow = f.serialized_flow(tasks=[f.task("t1-1", tags=["db"])], edges=[], parameters=[])
     tenant_id, flow_id = await f.flow_chain(db, flow)
     holder, waiter = [
-        (await f.task_run_ids(db, await f.running_flow_run(db, flow_id)))["t1-1"]
-        for _ in range(2)
+        (await f.task_run_ids(db, await f.running_flow_run(db, flow_id)))["t1-1"] for _ in range(2)
     ]
     async with db.transaction() as s:
         await concurrency_limits.set_limit(s, "task", tenant_id, "db", 1)
