@@ -24,6 +24,10 @@ async def guard(request: Request) -> None:
         await security.check_post(request)
 
 
+async def no_such_page(request: Request) -> Response:
+    raise PageNotFound("There is no page at this address.")
+
+
 def install(app: FastAPI) -> None:
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(guard)])
     for page_router in PAGE_ROUTERS:
@@ -33,6 +37,14 @@ def install(app: FastAPI) -> None:
         f"{PREFIX}/static",
         StaticFiles(packages=[("prefect_server.ui", "static")]),
         name="ui-static",
+    )
+    # Last under the prefix: any other path there is the UI's 404 page, not the API's JSON.
+    app.add_api_route(
+        f"{PREFIX}/{{rest:path}}",
+        no_such_page,
+        methods=["GET", "POST"],
+        dependencies=[Depends(guard)],
+        include_in_schema=False,
     )
 
     @app.exception_handler(security.NotLoggedIn)

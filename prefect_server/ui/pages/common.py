@@ -12,6 +12,10 @@ from starlette.responses import Response
 from prefect_server.database.engine import Database
 from prefect_server.utilities.ids import parse_id
 
+# Past this a page number is nonsense: clamped, so an offset always fits a 64-bit integer
+# (SQLite and asyncpg refuse bigger ones) and nobody asks the database to skip billions.
+MAX_PAGE = 100_000
+
 
 class PageNotFound(LookupError):
     """A URL naming something that does not exist (or is no id at all): a 404 page."""
@@ -48,7 +52,7 @@ class Paging:
     def of(cls, request: Request, size: int = 25, max_size: int = 200) -> Paging:
         """Page number and size from ``?page=&size=``; nonsense falls back to the defaults."""
         try:
-            page = max(1, int(request.query_params.get("page", "1")))
+            page = min(MAX_PAGE, max(1, int(request.query_params.get("page", "1"))))
         except ValueError:
             page = 1
         try:

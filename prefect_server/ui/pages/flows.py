@@ -7,6 +7,7 @@ actions apply to its current version, as the Prefect 1 UI did.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,8 @@ def parameters_of(flow: Flow, group: FlowGroup) -> list[Parameter]:
 
 
 def _text(request: Request, name: str) -> str | None:
-    return request.query_params.get(name, "").strip() or None
+    # Without NULs: PostgreSQL refuses one in a text value, so the search would fail.
+    return request.query_params.get(name, "").replace("\x00", "").strip() or None
 
 
 def _type_of(config: Any) -> str | None:
@@ -91,8 +93,10 @@ async def flows_list(request: Request) -> Response:
 
 
 def _version_of(request: Request) -> int | None:
+    # ASCII digits only ("²".isdigit() is true); a huge number stays within the column's
+    # 32-bit integer (PostgreSQL refuses a bigger one) and, like any unknown version, is a 404.
     value = request.query_params.get("version", "")
-    return int(value) if value.isdigit() else None
+    return min(int(value), 2**31 - 1) if re.fullmatch(r"[0-9]+", value) else None
 
 
 @router.get("/flows/{group_id}")

@@ -28,8 +28,11 @@ def parse_time(value: str) -> dt.datetime | None:
 
 
 def like(text: str) -> str:
-    """``%text%`` for LIKE with its wildcards taken literally (escape character ``\\``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """``%text%`` for LIKE with its wildcards taken literally (escape character ``\\``).
+
+    A NUL is dropped: PostgreSQL refuses one in any text value (the search would be an error).
+    """
+    escaped = text.replace("\x00", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 

@@ -15,6 +15,7 @@ from prefect_server.orchestration.logs import LEVELS
 from prefect_server.ui.queries.flow_runs import like
 
 PAGE_LINES = 200
+MAX_PAGE = 100_000  # clamped: an offset that fits the database's integers
 DOWNLOAD_BATCH = 1000
 
 
@@ -31,7 +32,7 @@ class LogFilter:
         get = params.get
         level = str(get("level") or "DEBUG").upper()
         try:
-            page = max(1, int(get("logs_page") or 1))
+            page = min(MAX_PAGE, max(1, int(get("logs_page") or 1)))
         except ValueError:
             page = 1
         return cls(level if level in LEVELS else "DEBUG", str(get("text") or "")[:200], page)

@@ -1,0 +1,111 @@
+"""Whatever is typed into the address bar: a 404 page for what does not exist, the page
+itself for nonsense in its query, never a 500."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+import factories
+from uiutil import post, text_of
+
+
+def lenient_browser(app: Any) -> httpx.AsyncClient:
+    # A 500 comes back as a response (instead of an exception) so every URL is reported.
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+        headers={"accept": "text/html"},
+    )
+
+
+def not_ids(others: list[uuid.UUID]) -> list[str]:
+    """Ids of no such thing: malformed, unknown, another kind's, long, traversal, control."""
+    return [
+        "not-an-id",
+        str(uuid.uuid4()),
+        *(str(other) for other in others),
+        "a" * 5000,
+        "..%2F..%2Fetc%2Fpasswd",
+        "%00",
+        "-1",
+        "0x10",
+        "%E2%80%AE",
+        "{" + str(uuid.uuid4()) + "}",
+    ]
+
+
+async def test_unknown_and_malformed_ids_are_404_pages(app: Any) -> None:
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    run = await factories.running_flow_run(db, flow_id)
+    task_run = next(iter((await factories.task_run_ids(db, run)).values()))
+    urls = [
+        f"/ui/{base}/{bad}{tail}"
+        for base, tail, others in (
+            ("flow-runs", "", [flow_id, task_run]),
+            ("flow-runs", "/logs.txt", [task_run]),
+            ("flows", "", [flow_id, run, task_run]),
+            ("flows", "/run", [run]),
+            ("task-runs", "", [flow_id, run]),
+        )
+        for bad in not_ids(others)
+    ]
+    urls += [
+        "/ui/no-such-page",
+        "/ui/flow-runs/x/y/z",
+        f"/ui/flow-runs/{run}/logs.txt?task_run=nope",
+    ]
+    async with lenient_browser(app) as client:
+        for url in urls:
+            response = await client.get(url)
+            assert response.status_code == 404, url
+            assert response.headers["content-type"].startswith("text/html"), url
+            assert "Not found" in text_of(response.text), url
+        for url in (
+            f"/ui/flow-runs/{task_run}/cancel",
+            f"/ui/flow-runs/{'a' * 5000}/restart",
+            f"/ui/flows/{run}/run",
+            f"/ui/flows/{run}/schedule",
+            f"/ui/agents/{run}/delete",
+            "/ui/no-such-page",
+        ):
+            response = await post(client, url, {"state": "Success"})
+            assert response.status_code == 404, url
+            assert "Not found" in text_of(response.text), url
+
+
+async def test_nonsense_in_the_query_is_ignored_never_a_500(app: Any) -> None:
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    run = await factories.running_flow_run(db, flow_id)
+    task_run = next(iter((await factories.task_run_ids(db, run)).values()))
+    async with db.session() as session:
+        from prefect_server.database.models import Flow
+
+        group = (await session.get(Flow, flow_id)).flow_group_id  # type: ignore[union-attr]
+    huge = "9" * 30
+    urls = [
+        f"/ui/flow-runs?page={huge}",
+        f"/ui/flow-runs?size={huge}&page=-3",
+        f"/ui/flows?page={huge}",
+        f"/ui/projects?page={huge}",
+        f"/ui/flows/{group}?page={huge}",
+        f"/ui/flows/{group}?version=%C2%B2",  # "²" counts as a digit in Python
+        f"/ui/flow-runs/{run}?logs_page={huge}",
+        f"/ui/task-runs/{task_run}?page={huge}&logs_page={huge}",
+        "/ui/?window=%00&project=%00",
+        "/ui/flow-runs?q=%00&flow=%00&since=9999-99-99",
+        "/ui/flows?q=%00",
+        f"/ui/flows/{group}?q=%00",
+        f"/ui/flow-runs/{run}?text=%00&level=%00",
+        f"/ui/flow-runs/{run}/logs.txt?text=%00",
+    ]
+    async with lenient_browser(app) as client:
+        for url in urls:
+            response = await client.get(url)
+            assert response.status_code == 200, url
+        unknown_version = await client.get(f"/ui/flows/{group}?version={huge}")
+    assert unknown_version.status_code == 404
