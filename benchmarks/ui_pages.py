@@ -88,6 +88,9 @@ def _flow_rows(tenant: uuid.UUID, project: uuid.UUID) -> tuple[list[Any], ...]:
 async def seed(db: Database, runs: int, tasks_per_run: int, logs: int, days: float) -> None:
     tenant, project = uuid.uuid4(), uuid.uuid4()
     groups, flows, tasks, edges = _flow_rows(tenant, project)
+    # Every run was submitted by one of three agents, as on a real server: the agents
+    # page must not read an agent's whole history.
+    agents = [uuid.uuid4() for _ in range(3)]
     async with db.transaction() as s:
         await s.execute(insert(m.Tenant), [{"id": tenant, "name": "bench", "slug": "bench"}])
         await s.execute(insert(m.Project), [{"id": project, "tenant_id": tenant, "name": "p"}])
@@ -101,8 +104,9 @@ async def seed(db: Database, runs: int, tasks_per_run: int, logs: int, days: flo
         await s.execute(
             insert(m.Agent),
             [
-                {"tenant_id": tenant, "name": f"agent-{i}", "type": "LocalAgent", "labels": []}
-                for i in range(3)
+                {"id": agent, "tenant_id": tenant, "name": f"agent-{i}", "type": "LocalAgent"}
+                | {"labels": []}
+                for i, agent in enumerate(agents)
             ],
         )
     now = dt.datetime.now(dt.timezone.utc)
@@ -140,6 +144,7 @@ async def seed(db: Database, runs: int, tasks_per_run: int, logs: int, days: flo
                     "parameters": {"x": i},
                     "labels": [],
                     "version": 3,
+                    "agent_id": agents[i % len(agents)],
                 }
             )
             for v, name in enumerate(("Scheduled", "Running", state)):
@@ -208,11 +213,11 @@ HISTORY_SQL = [
     """
     INSERT INTO flow_run (id, tenant_id, flow_id, name, state, state_message,
         state_timestamp, scheduled_start_time, start_time, end_time, serialized_state,
-        parameters, labels, version, created, updated)
+        parameters, labels, version, agent_id, created, updated)
     SELECT gen_random_uuid(), f.tenant_id, f.id, 'old-run-' || i,
         CASE WHEN i % 10 = 0 THEN 'Failed' ELSE 'Success' END, 'finished long ago',
         t + interval '30 seconds', t, t, t + interval '30 seconds',
-        '{"type": "Success"}', '{}', '[]', 3, t, t
+        '{"type": "Success"}', '{}', '[]', 3, (SELECT min(id::text)::uuid FROM agent), t, t
     FROM generate_series(1, :n) AS i
     CROSS JOIN LATERAL (SELECT CAST(:oldest AS timestamptz) - i * interval '1 minute' AS t) AS at
     JOIN (SELECT id, tenant_id, row_number() OVER (ORDER BY name) - 1 AS k FROM flow) AS f

@@ -138,24 +138,56 @@ async def test_could_take_shows_five_and_counts_the_rest(app: Any) -> None:
     assert "and 2 more" in text
 
 
+async def submitted_by(
+    db: Any, agent_id: uuid.UUID, flow_id: uuid.UUID, name: str, **kw: Any
+) -> None:
+    run_id = await factories.create_flow_run(db, flow_id, flow_run_name=name, **kw)
+    async with db.transaction() as session:
+        await flow_run_states.set_flow_run_state(
+            session, run_id, {"type": "Submitted"}, agent_id=agent_id
+        )
+
+
 async def test_recently_submitted_runs(app: Any) -> None:
     db = app.state.db
     tenant_id, flow_id = await factories.flow_chain(db)
     first = await register(db, tenant_id, "first", [])
     second = await register(db, tenant_id, "second", ["other"])
     for i in range(7):
-        run_id = await factories.create_flow_run(db, flow_id, flow_run_name=f"done-{i}")
-        async with db.transaction() as session:
-            await flow_run_states.set_flow_run_state(
-                session, run_id, {"type": "Submitted"}, agent_id=first
-            )
+        await submitted_by(
+            db, first, flow_id, f"done-{i}", scheduled_start_time=NOW - dt.timedelta(minutes=i)
+        )
     async with db.session() as session:
-        found = await agent_queries.submitted_runs(session, [first, second])
-    assert len(found[first]) == 5 and second not in found
+        found = await agent_queries.submitted_runs(session, [first, second], NOW)
+    assert [run.name for run in found[first]] == [f"done-{i}" for i in range(5)]
+    assert second not in found
     async with browser(app) as client:
         html = (await client.get("/ui/agents")).text
     assert sum(f"done-{i}" in card(html, first) for i in range(7)) == 5
-    assert "has not submitted any run yet" in card(html, second)
+    assert "submitted none of the latest 1,000 runs" in card(html, second)
+
+
+async def test_recent_runs_are_found_in_a_bounded_range(app: Any, monkeypatch: Any) -> None:
+    """Only the latest runs due are looked at, so the page's cost does not grow with the
+    history: an agent whose runs are all older shows none."""
+    monkeypatch.setattr(agent_queries, "RECENT_RUNS_SCANNED", 3)
+    db = app.state.db
+    tenant_id, flow_id = await factories.flow_chain(db)
+    old = await register(db, tenant_id, "old", [])
+    new = await register(db, tenant_id, "new", [])
+    await submitted_by(
+        db, old, flow_id, "long-ago", scheduled_start_time=NOW - dt.timedelta(days=9)
+    )
+    for i in range(3):
+        await submitted_by(
+            db, new, flow_id, f"lately-{i}", scheduled_start_time=NOW - dt.timedelta(hours=i)
+        )
+    # Due in the future: not a run anyone submitted yet, not in the range.
+    await factories.create_flow_run(db, flow_id, scheduled_start_time=NOW + dt.timedelta(days=1))
+    async with db.session() as session:
+        found = await agent_queries.submitted_runs(session, [old, new], NOW)
+    assert old not in found
+    assert [run.name for run in found[new]] == ["lately-0", "lately-1", "lately-2"]
 
 
 async def test_delete_removes_the_agent(app: Any) -> None:

@@ -24,7 +24,7 @@ async def agents_page(request: Request) -> Response:
     async with database(request).session() as session:
         rows = await agents.list_agents(session)
         waiting = await agents.waiting_runs(session, moment)
-        submitted = await agents.submitted_runs(session, [a.id for a in rows])
+        submitted = await agents.submitted_runs(session, [a.id for a in rows], moment)
     takes = {agent.id: agents.could_take(agent, waiting) for agent in rows}
     context = {
         "agents": rows,
@@ -35,6 +35,7 @@ async def agents_page(request: Request) -> Response:
         "waiting_total": len(waiting),
         "waiting_limit": agents.WAITING_LIMIT,
         "agents_limit": agents.AGENTS_SHOWN,
+        "runs_scanned": agents.RECENT_RUNS_SCANNED,
     }
     return render(request, "agents.html", context)
 

@@ -28,6 +28,8 @@ AGENTS_SHOWN = 200
 WAITING_AHEAD = dt.timedelta(hours=1)
 WAITING_LIMIT = 200
 SUBMITTED_PER_AGENT = 5
+# An agent's recent runs are found among this many runs most recently due.
+RECENT_RUNS_SCANNED = 1000
 
 
 @dataclass(frozen=True)
@@ -128,33 +130,48 @@ def could_take(agent: AgentRow, waiting: Iterable[RunRow]) -> list[RunRow]:
 async def submitted_runs(
     session: AsyncSession,
     agent_ids: Sequence[uuid.UUID],
+    now: dt.datetime,
     per_agent: int = SUBMITTED_PER_AGENT,
 ) -> dict[uuid.UUID, list[RunRow]]:
-    """Each agent's most recently started runs, in one query (a window per agent)."""
+    """Each agent's latest runs among the ``RECENT_RUNS_SCANNED`` runs most recently due by
+    ``now``, in one query.
+
+    The runs looked at are one bounded range of the scheduled-start-time index, so the
+    page (which refreshes itself) costs the same over a million runs as over a thousand;
+    picking each agent's newest runs by ``agent_id`` would read every run it ever took.
+    """
     if not agent_ids:
         return {}
-    recent = func.coalesce(FlowRun.start_time, FlowRun.scheduled_start_time)
+    recent = (
+        select(FlowRun.id, FlowRun.agent_id, FlowRun.scheduled_start_time)
+        .where(FlowRun.scheduled_start_time <= now)
+        .order_by(FlowRun.scheduled_start_time.desc(), FlowRun.id)
+        .limit(RECENT_RUNS_SCANNED)
+        .subquery()
+    )
     rank = (
         func.row_number()
-        .over(partition_by=FlowRun.agent_id, order_by=(recent.desc(), FlowRun.id))
+        .over(
+            partition_by=recent.c.agent_id,
+            order_by=(recent.c.scheduled_start_time.desc(), recent.c.id),
+        )
         .label("rank")
     )
     ranked = (
-        runs.run_rows()
-        .add_columns(FlowRun.agent_id, rank)
-        .where(FlowRun.agent_id.in_(list(agent_ids)))
+        select(recent.c.id, recent.c.agent_id, rank)
+        .where(recent.c.agent_id.in_(list(agent_ids)))
         .subquery()
     )
     stmt = (
-        select(ranked)
+        runs.run_rows()
+        .add_columns(ranked.c.agent_id)
+        .join(ranked, ranked.c.id == FlowRun.id)
         .where(ranked.c.rank <= per_agent)
         .order_by(ranked.c.agent_id, ranked.c.rank)
-        .limit(per_agent * len(agent_ids))
     )
     found: dict[uuid.UUID, list[RunRow]] = {}
     for row in await session.execute(stmt):
         values = dict(row._mapping)
         agent_id = values.pop("agent_id")
-        values.pop("rank")
         found.setdefault(agent_id, []).append(RunRow(**values))
     return found
