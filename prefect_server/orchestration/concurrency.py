@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from prefect_server.database import dialect
 from prefect_server.database.dialect import dialect_of
@@ -114,6 +114,16 @@ async def _count(
 def has_name(sql: dialect.Dialect, column: Any, name: Any) -> Any:
     """``column`` (a JSON list of strings) contains the string ``name`` (may be bound)."""
     return sql.json_array_has(column, name)
+
+
+def has_limited_tag(sql: dialect.Dialect) -> Any:
+    """Whether the task of the task run in the enclosing query carries a tag limited in the
+    run's tenant. Read with the run's lock, so tags without a limit cost no round trip."""
+    return exists().where(
+        Task.id == TaskRun.task_id,
+        TaskTagLimit.tenant_id == TaskRun.tenant_id,
+        has_name(sql, Task.tags, TaskTagLimit.tag),
+    )
 
 
 def _task_usage(conn: dialect.Executor) -> Any:

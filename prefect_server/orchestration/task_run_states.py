@@ -87,15 +87,15 @@ async def set_task_run_states(
 async def _admit(
     conn: Any, run_id: uuid.UUID, parsed: ParsedState, row: Any, now: dt.datetime
 ) -> tuple[ParsedState, concurrency.Hold | None, dt.datetime]:
-    """A Running write of a task with tags must find a free slot of each limit on them;
-    without one it becomes a Queued write. Untagged tasks do nothing more here.
+    """A Running write of a task with limited tags must find a free slot of each limit on
+    them; without one it becomes a Queued write. Other tasks do nothing more here.
 
     Returns the state to write, the limit that refused it, and the write's time: taken
     again after the slots were counted, so a run's Running row is never older than the
     row that freed its slot (the history then shows the limit as it was enforced).
     """
     if (
-        not row.task_tags
+        not row.tag_limited
         or parsed.type != "Running"
         or row.state in concurrency.TASK_HOLDING_STATES
         or row.flow_run_state != "Running"  # refused below, with its own error
@@ -149,9 +149,9 @@ def _task_run_write(
     return write_parameters(run_id, values, state_row), write
 
 
-def _locked_columns() -> tuple[Any, ...]:
-    """What a write reads of the task run it locks, its flow run's state and its task's
-    tags (neither locked): one round trip."""
+def _locked_columns(sql: dialect.Dialect) -> tuple[Any, ...]:
+    """What a write reads of the task run it locks, its flow run's state, its task's tags
+    and whether one has a limit (none locked): one round trip."""
     flow_state = select(FlowRun.state).where(FlowRun.id == TaskRun.flow_run_id)
     tags = select(Task.tags).where(Task.id == TaskRun.task_id)
     return (
@@ -165,6 +165,7 @@ def _locked_columns() -> tuple[Any, ...]:
         TaskRun.flow_run_id,
         flow_state.scalar_subquery().label("flow_run_state"),
         tags.scalar_subquery().label("task_tags"),
+        concurrency.has_limited_tag(sql).label("tag_limited"),
     )
 
 
@@ -178,7 +179,7 @@ def _task_run_statements(session: dialect.Executor) -> tuple[Any, list[Any]]:
 
 
 def _build_task_run_statements(sql: dialect.Dialect) -> tuple[Any, list[Any]]:
-    lock = select(*_locked_columns()).where(TaskRun.id == bindparam("run_id"))
+    lock = select(*_locked_columns(sql)).where(TaskRun.id == bindparam("run_id"))
     return sql.for_update(lock), write_statements(sql, TaskRunState, TaskRun)
 
 
@@ -189,7 +190,7 @@ def _task_runs_lock(session: AsyncSession) -> Any:
 
 def _build_task_runs_lock(sql: dialect.Dialect) -> Any:
     lock = (
-        select(TaskRun.id, *_locked_columns())
+        select(TaskRun.id, *_locked_columns(sql))
         .where(TaskRun.id.in_(bindparam("run_ids", expanding=True)))
         .order_by(TaskRun.id)
     )
