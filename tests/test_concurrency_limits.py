@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 from conftest import GraphQL
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from prefect_server.database.engine import Database
-from prefect_server.database.models import FlowRun, TaskRun, TaskRunState, TaskTagLimit
+from prefect_server.database.models import (
+    FlowLabelLimit,
+    FlowRun,
+    TaskRun,
+    TaskRunState,
+    TaskTagLimit,
+)
 from prefect_server.orchestration import concurrency_limits, queue
 from prefect_server.settings import Settings
 
@@ -138,11 +144,63 @@ async def test_cloud_ui_documents(gql: GraphQL, db: Database) -> None:
 async def test_bad_input_is_a_sentence_and_writes_nothing(
     gql: GraphQL, db: Database, document: str, message: str
 ) -> None:
-    await f.default_tenant(db)
+    tenant_id = await f.default_tenant(db)
+    async with db.transaction() as s:
+        await concurrency_limits.set_limit(s, "task", tenant_id, "db", 7)
+        await concurrency_limits.set_limit(s, "flow", tenant_id, "db", 7)
+    before = await _all_limits(db)
     errors = await gql.errors(f"mutation {{ {document} }}")
     assert errors[0]["message"] == message
+    assert await _all_limits(db) == before
+
+
+async def _all_limits(db: Database) -> list[Any]:
     async with db.session() as s:
-        assert await s.scalar(select(func.count()).select_from(TaskTagLimit)) == 0
+        tasks = await s.execute(select(TaskTagLimit.id, TaskTagLimit.tag, TaskTagLimit.limit))
+        flows = await s.execute(
+            select(FlowLabelLimit.id, FlowLabelLimit.label, FlowLabelLimit.limit)
+        )
+        return sorted(map(tuple, [*tasks, *flows]), key=str)
+
+
+# The Cloud UI's documents send typed variables (UUID!, String!, Int!, [String!]).
+UI_SET_TASK = """mutation SetTag($name: String!, $limit: Int!) {
+  update_task_concurrency_limit(input: {name: $name, limit: $limit}) { id } }"""
+UI_SET_FLOW = """mutation SetLabel($label: String!, $limit: Int!) {
+  update_flow_concurrency_limit(input: {label: $label, limit: $limit}) { id } }"""
+UI_DELETE = """mutation Drop($limitId: UUID!) {
+  delete_KIND_concurrency_limit(input: {limit_id: $limitId}) { success } }"""
+UI_READ = """query Read($tags: [String!], $labels: [String!]) {
+  task_concurrency_limit { id limit name } flow_concurrency_limit { id limit name }
+  task_concurrency(names: $tags) { name usage } flow_concurrency(labels: $labels) { label usage } }"""
+
+
+async def test_cloud_ui_documents_with_variables_change_in_place(
+    gql: GraphQL, db: Database
+) -> None:
+    await f.default_tenant(db)
+    task_id = (await gql(UI_SET_TASK, {"name": "db", "limit": 1}))["update_task_concurrency_limit"]
+    flow_id = (await gql(UI_SET_FLOW, {"label": "gpu", "limit": 1}))[
+        "update_flow_concurrency_limit"
+    ]
+    assert (await gql(UI_SET_TASK, {"name": "db", "limit": 4}))[
+        "update_task_concurrency_limit"
+    ] == task_id
+    assert (await gql(UI_SET_FLOW, {"label": "gpu", "limit": 0}))[
+        "update_flow_concurrency_limit"
+    ] == flow_id
+    read = await gql(UI_READ, {"tags": ["db"], "labels": ["gpu"]})
+    assert read["task_concurrency_limit"] == [{"id": task_id["id"], "limit": 4, "name": "db"}]
+    assert read["flow_concurrency_limit"] == [{"id": flow_id["id"], "limit": 0, "name": "gpu"}]
+    assert read["task_concurrency"] == [{"name": "db", "usage": 0}]
+    assert read["flow_concurrency"] == [{"label": "gpu", "usage": 0}]
+    # A task limit's id is not a flow limit's: the wrong delete writes nothing.
+    wrong = await gql.errors(UI_DELETE.replace("KIND", "flow"), {"limitId": task_id["id"]})
+    assert wrong[0]["message"] == f"No label concurrency limit has the ID {task_id['id']!r}."
+    for kind, limit in (("task", task_id), ("flow", flow_id)):
+        done = await gql(UI_DELETE.replace("KIND", kind), {"limitId": limit["id"]})
+        assert done == {f"delete_{kind}_concurrency_limit": {"success": True}}
+    assert await _all_limits(db) == []
 
 
 # --- task-tag limits in the state writes -------------------------------------------------
