@@ -106,3 +106,51 @@ async def test_project_filter_and_window(app: Any) -> None:
         nonsense = await client.get("/ui/?project=nope&window=forever")
     assert "alpha-run" in text and "beta-run" not in text
     assert nonsense.status_code == 200
+
+
+async def test_late_runs_say_when_the_matching_agents_stopped_polling(app: Any) -> None:
+    from sqlalchemy import update
+
+    from prefect_server.database.models import Agent
+
+    db = app.state.db
+    tenant_id, flow_id = await factories.flow_chain(db)
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=30)
+    await factories.create_flow_run(
+        db, flow_id, flow_run_name="stuck-stork", scheduled_start_time=past, labels=["gpu"]
+    )
+    async with db.transaction() as session:
+        agent_id = await agents.register_agent(
+            session, tenant_id=tenant_id, labels=["gpu"], name="gpu-box", type="LocalAgent"
+        )
+        # The agent last asked for work 25 minutes ago (a setup write: time cannot be waited).
+        await session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id)
+            .values(last_queried=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=25))
+        )
+    async with browser(app) as client:
+        text = text_of((await client.get("/ui/?_fragment=live_late")).text)
+    assert "stuck-stork" in text
+    assert "The agents that could take it (gpu-box) have not asked for work for 25" in text
+
+
+async def test_each_history_bar_links_to_exactly_its_runs(app: Any) -> None:
+    import re
+    from html import unescape
+
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    now = dt.datetime.now(dt.timezone.utc)
+    for hours in (0.2, 0.3, 5.5, 5.6, 5.7, 23.5):
+        run = await factories.create_flow_run(
+            db, flow_id, scheduled_start_time=now - dt.timedelta(hours=hours)
+        )
+        await factories.set_flow_run_state(db, run, {"type": "Failed" if hours > 5 else "Success"})
+    async with browser(app) as client:
+        html = (await client.get("/ui/?window=24h")).text
+        bars = re.findall(r'<a href="([^"]+)">\s*<title>[^<]*: (\d+) runs?', html)
+        assert sorted(int(total) for _, total in bars) == [1, 2, 3]
+        for href, total in bars:
+            listed = text_of((await client.get(unescape(href))).text)
+            assert f"{total} in all" in listed, href

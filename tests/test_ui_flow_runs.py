@@ -89,6 +89,41 @@ async def test_flow_run_page_shows_every_section(app: Any) -> None:
     assert "/restart" in html and "/cancel" not in html
 
 
+async def test_flow_run_page_shows_agent_run_config_parameters_and_times(app: Any) -> None:
+    from prefect_server.orchestration import agents, flow_run_states
+
+    db = app.state.db
+    tenant_id, flow_id = await factories.flow_chain(db)
+    run = await factories.create_flow_run(
+        db,
+        flow_id,
+        parameters={"who": "<i>me</i>"},
+        labels=["gpu", "eu"],
+        run_config={"type": "DockerRun", "image": "repo/img:1", "labels": ["gpu", "eu"]},
+    )
+    async with db.transaction() as session:
+        agent = await agents.register_agent(
+            session, tenant_id=tenant_id, labels=["gpu", "eu"], name="dock <b>", type="DockerAgent"
+        )
+        await flow_run_states.set_flow_run_state(
+            session, run, {"type": "Submitted"}, agent_id=agent
+        )
+    await factories.set_flow_run_state(db, run, {"type": "Running"})
+    await factories.set_flow_run_state(db, run, {"type": "Success", "message": "All done."})
+    async with browser(app) as client:
+        html = (await client.get(f"/ui/flow-runs/{run}")).text
+    text = text_of(html)
+    assert f'href="/ui/agents#agent-{agent}"' in html and "dock &lt;b&gt;" in html
+    assert "DockerRun" in text and "repo/img:1" in text
+    assert "&lt;i&gt;me&lt;/i&gt;" in html and "<i>me</i>" not in html
+    assert "gpu" in text and "eu" in text
+    for fact in ("Scheduled", "Started", "Ended", "Duration"):
+        assert fact in text
+    history = text[text.index("State history") :]
+    # Newest first.
+    assert history.index("Success") < history.index("Running") < history.index("Submitted")
+
+
 async def test_retries_are_counted(app: Any) -> None:
     db = app.state.db
     _, run = await finished_run(db)

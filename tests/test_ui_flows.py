@@ -130,6 +130,63 @@ async def test_list_shows_the_last_ten_runs_as_marks(app: Any) -> None:
     assert f'href="/ui/flows/{await group_of(db, flow_id)}/run"' in html
 
 
+async def test_list_shows_the_schedule_and_its_next_run(app: Any) -> None:
+    from prefect_server.orchestration import flow_schedules
+
+    db = app.state.db
+    tenant = await factories.default_tenant(db)
+    project = await factories.create_project(db, tenant)
+    on = await factories.create_flow(db, project, rich_flow("Hourly"))
+    await factories.create_flow(db, project, rich_flow("Paused"))
+    await factories.create_flow(db, project, factories.serialized_flow("Unscheduled"))
+    async with db.transaction() as session:
+        await flow_schedules.set_schedule_active(session, on)
+    async with db.session() as session:
+        due = await session.scalar(
+            select(func.min(FlowRun.scheduled_start_time)).where(FlowRun.flow_id == on)
+        )
+    assert due is not None
+    async with browser(app) as client:
+        html = (await client.get("/ui/flows")).text
+    rows = {
+        name: row for row in html.split("<tr>") for name in re.findall(r">([A-Za-z]+)</a>", row)
+    }
+    assert '<span class="badge on">on</span>' in rows["Hourly"]
+    assert "next <time" in rows["Hourly"]
+    assert due.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") in rows["Hourly"]
+    assert "off" in text_of(rows["Paused"]) and "next" not in rows["Paused"]
+    assert "none" in text_of(rows["Unscheduled"])
+
+
+async def test_flow_page_runs_filter_search_and_pages(app: Any) -> None:
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db, rich_flow())
+    group = await group_of(db, flow_id)
+    now = dt.datetime.now(UTC)
+    for i in range(30):
+        run = await factories.create_flow_run(
+            db,
+            flow_id,
+            flow_run_name=f"{'odd' if i % 2 else 'even'}-{i:02d}",
+            parameters={"who": "me"},
+            scheduled_start_time=now - dt.timedelta(minutes=i),
+        )
+        if i % 3 == 0:
+            await factories.set_flow_run_state(db, run, {"type": "Failed"})
+    page = f"/ui/flows/{group}?_fragment=live_runs"
+    async with browser(app) as client:
+        first = text_of((await client.get(page)).text)
+        second = text_of((await client.get(f"{page}&page=2")).text)
+        failed = text_of((await client.get(f"{page}&state=Failed")).text)
+        odd = text_of((await client.get(f"{page}&q=ODD&size=50")).text)
+        both = text_of((await client.get(f"{page}&q=odd&state=Failed&size=50")).text)
+    assert "Page 1 of 2 · 30 in all" in first and "even-00" in first and "odd-25" not in first
+    assert "Page 2 of 2" in second and "odd-25" in second and "even-00" not in second
+    assert "10 in all" in failed and "even-00" in failed and "odd-01" not in failed
+    assert "15 in all" in odd and "even" not in odd
+    assert "5 in all" in both and "odd-03" in both and "odd-01" not in both
+
+
 async def test_list_runs_two_queries_for_marks_whatever_the_page_size(app: Any) -> None:
     """The last runs of every flow on the page come from one query, not one per flow."""
     from sqlalchemy import event
