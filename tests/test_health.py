@@ -4,15 +4,22 @@ never touches the database."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from serverproc import Server, clean_env, command
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from waiting import wait_for
 
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
 from prefect_server.http.health import Migrations, readiness
-from prefect_server.settings import Settings
+from prefect_server.settings import Settings, to_async_url
 
 
 async def test_ready_when_the_schema_is_at_head(client: httpx.AsyncClient) -> None:
@@ -80,3 +87,87 @@ async def test_health_does_not_need_the_database(settings: Settings, db: Databas
             response = await client.get("/ready")
             assert response.status_code == 503
             assert response.json()["status"] == "unavailable"
+
+
+def _admin(url: str, *statements: str) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                for statement in statements:
+                    await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the run's kind without a schema (PostgreSQL: one beside the
+    suite's, dropped afterwards)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"{url.database}_ready"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    _admin(database_url, drop, f'CREATE DATABASE "{name}"')
+    yield url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+    _admin(database_url, drop)
+
+
+async def test_not_ready_without_a_schema(settings: Settings, empty_url: str) -> None:
+    empty = settings.replace(
+        database=dataclasses.replace(settings.database, connection_url=to_async_url(empty_url))
+    )
+    db = Database.from_settings(empty)
+    try:
+        ok, reason = await readiness(db, Migrations(empty.database_url))
+    finally:
+        await db.dispose()
+    assert (ok, reason) == (
+        False,
+        "the database has no schema: run prefect-server database upgrade",
+    )
+
+
+def test_a_new_replica_takes_traffic_once_the_migration_job_has_run(
+    tmp_path: Path, empty_url: str
+) -> None:
+    """The rollout as Kubernetes runs it: a replica started with --no-upgrade on a
+    schema behind its code is alive but unready, and the same process turns ready
+    when ``database upgrade -y`` (the migration Job) has run."""
+    from alembic.script import ScriptDirectory
+
+    from prefect_server.database import migrations
+    from prefect_server.database.migrations import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    (base,), (head,) = scripts.get_bases(), scripts.get_heads()
+    assert base != head
+    migrations.upgrade(to_async_url(empty_url), base)
+    env = {"PREFECT_SERVER__DATABASE__CONNECTION_URL": empty_url}
+    server = Server(tmp_path, "--no-upgrade", "--no-ui", "--no-services", env=env)
+    try:
+        server.wait_until_serving("/health")
+        answer = httpx.get(server.url + "/ready", timeout=10)
+        assert answer.status_code == 503, answer.text
+        reason = answer.json()["reason"]
+        assert base in reason and head in reason and "prefect-server database upgrade" in reason
+        job = subprocess.run(
+            [*command(), "database", "upgrade", "-y"],
+            env=clean_env(tmp_path, **env),
+            capture_output=True,
+            text=True,
+        )
+        assert job.returncode == 0, job.stderr
+        wait_for(lambda: httpx.get(server.url + "/ready", timeout=10).status_code == 200, 30)
+        assert server.process.poll() is None
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output, output
