@@ -415,3 +415,24 @@ async def test_long_lists_count_only_so_far(app: Any, monkeypatch: Any) -> None:
     # Past the cap, the count reaches just beyond the page asked for: exact again here.
     assert "Page 3 of 3 · 5 in all" in text_of(last.text)
     assert 'rel="next"' not in last.text
+
+
+async def test_task_runs_are_paged(app: Any, monkeypatch: Any) -> None:
+    from prefect_server.ui.queries import task_runs as task_queries
+
+    monkeypatch.setattr(task_queries, "TASKS_LIMIT", 1)
+    db = app.state.db
+    _, run = await finished_run(db)  # t1 (mapped, started first), t2, a parameter
+    ids = await factories.task_run_ids(db, run)
+    async with browser(app) as client:
+        first = (await client.get(f"/ui/flow-runs/{run}")).text
+        second = (await client.get(f"/ui/flow-runs/{run}?tasks_page=2&level=INFO")).text
+        past = (await client.get(f"/ui/flow-runs/{run}?tasks_page=9&_fragment=live_tasks")).text
+    assert f'href="/ui/task-runs/{ids["t1-1"]}"' in first
+    assert f'href="/ui/task-runs/{ids["t2-1"]}"' not in first
+    assert "Page 1 of 3 · 3 in all" in text_of(first) and "?tasks_page=2" in first
+    assert f'href="/ui/task-runs/{ids["t2-1"]}"' in second
+    assert f'href="/ui/task-runs/{ids["t1-1"]}"' not in second
+    # The other lists' filters stay as they were.
+    assert "?tasks_page=1&amp;level=INFO" in second
+    assert "No task runs on this page." in text_of(past) and "3 in all" in text_of(past)

@@ -49,12 +49,19 @@ class Paging:
         return (self.page - 1) * self.size
 
     @classmethod
-    def of(cls, request: Request, size: int = 25, max_size: int = 200) -> Paging:
-        """Page number and size from ``?page=&size=``; nonsense falls back to the defaults."""
+    def of(
+        cls, request: Request, size: int = 25, max_size: int = 200, param: str = "page"
+    ) -> Paging:
+        """Page number and size from ``?page=&size=``; nonsense falls back to the defaults.
+
+        A second list on a page pages by its own ``param`` (its size fixed at ``size``).
+        """
         try:
-            page = min(MAX_PAGE, max(1, int(request.query_params.get("page", "1"))))
+            page = min(MAX_PAGE, max(1, int(request.query_params.get(param, "1"))))
         except ValueError:
             page = 1
+        if param != "page":
+            return cls(page, size)
         try:
             size = min(max_size, max(1, int(request.query_params.get("size", str(size)))))
         except ValueError:

@@ -112,8 +112,10 @@ async def show(
             context["history"] = await states.flow_run_history(session, run_id)
             context["artifacts"] = await artifacts.for_flow_run(session, run_id)
         if wants(fragment, "live_tasks"):
-            rows, total = await task_runs.task_rows(session, run_id)
-            context.update(tasks=rows, tasks_total=total, tasks_limit=task_runs.TASKS_LIMIT)
+            size = task_runs.TASKS_LIMIT
+            tasks_paging = Paging.of(request, size=size, max_size=size, param="tasks_page")
+            rows, total = await task_runs.task_rows(session, run_id, tasks_paging)
+            context.update(tasks=rows, tasks_total=total, tasks_paging=tasks_paging)
             reference = (run.end_time or now()) if finished else now()
             context["gantt"] = timeline.gantt(gantt_spans(prefix, rows, finished), reference)
     if wants(fragment, "live_logs"):

@@ -66,21 +66,23 @@ _TASK_COLUMNS = (
 
 
 async def task_rows(
-    session: AsyncSession, flow_run_id: uuid.UUID, limit: int = TASKS_LIMIT
+    session: AsyncSession, flow_run_id: uuid.UUID, paging: Paging
 ) -> tuple[list[TaskRow], int]:
-    """The flow run's un-mapped task runs (one per task), their retries and mapped
-    children: three queries whatever the number of tasks. Returns (rows, total)."""
+    """A page of the flow run's un-mapped task runs (one per task), their retries and
+    mapped children: four queries at most whatever the number of tasks. Returns (rows,
+    total)."""
     top = (TaskRun.flow_run_id == flow_run_id, TaskRun.map_index == -1)
     result = await session.execute(
         select(*_TASK_COLUMNS)
         .join(Task, Task.id == TaskRun.task_id)
         .where(*top)
-        .order_by(TaskRun.start_time.is_(None), TaskRun.start_time, Task.slug)
-        .limit(limit)
+        .order_by(TaskRun.start_time.is_(None), TaskRun.start_time, Task.slug, TaskRun.id)
+        .offset(paging.offset)
+        .limit(paging.size)
     )
     rows = [TaskRow(**row._mapping) for row in result]
-    total = len(rows)
-    if total == limit:
+    total = paging.offset + len(rows)
+    if len(rows) == paging.size or (paging.page > 1 and not rows):
         total = int(
             await session.scalar(select(func.count()).select_from(TaskRun).where(*top)) or 0
         )
