@@ -124,3 +124,30 @@ async def test_metrics_need_a_key_unless_public(settings: Settings, db: Database
     assert await _scrape_with(public, {}) == 200
     off = settings.replace(metrics=dataclasses.replace(settings.metrics, enabled=False))
     assert await _scrape_with(off, {}) == 404
+
+
+def test_the_readme_lists_every_metric_with_its_labels() -> None:
+    """The README's table is what operators build dashboards from: every family the
+    server exposes, no other, with the same labels."""
+    from pathlib import Path
+
+    from prometheus_client.metrics import MetricWrapperBase
+
+    exposed: dict[str, tuple[str, ...]] = {}
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            (family,) = value.describe()
+            suffix = "_total" if family.type == "counter" else ""
+            exposed[family.name + suffix] = tuple(value._labelnames)
+    counts = metrics.RunStateCounts(5)
+    counts.counts = {("flow", "Running"): 1}
+    for family in counts.collect():
+        exposed[family.name] = tuple(dict.fromkeys(k for s in family.samples for k in s.labels))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    listed: dict[str, tuple[str, ...]] = {}
+    for line in readme.splitlines():
+        if line.startswith("| `prefect_server_"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            labels = tuple(label.strip("` ") for label in cells[1].split(",") if label.strip())
+            listed[cells[0].strip("`")] = labels
+    assert listed == exposed
