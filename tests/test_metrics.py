@@ -34,19 +34,34 @@ def scrape(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 async def test_requests_are_counted_by_operation_name(client: httpx.AsyncClient) -> None:
     before = sample("prefect_server_graphql_requests_total", operation="Hello")
-    before_anonymous = sample("prefect_server_graphql_requests_total", operation="anonymous")
+    before_field = sample("prefect_server_graphql_requests_total", operation="hello")
     for _ in range(3):
+        # No operationName, as the 1.4.1 client sends: the first root field names it.
         response = await client.post("/", json={"query": "query Hello { hello }"})
         assert response.status_code == 200
     await client.post("/", json={"query": "query Hello { hello }", "operationName": "Hello"})
-    assert sample("prefect_server_graphql_requests_total", operation="anonymous") == (
-        before_anonymous + 3
-    )
+    assert sample("prefect_server_graphql_requests_total", operation="hello") == (before_field + 3)
     assert sample("prefect_server_graphql_requests_total", operation="Hello") == before + 1
     assert (
         sample("prefect_server_graphql_request_duration_seconds_count", operation="Hello")
         >= before + 1
     )
+
+
+async def test_an_operation_name_of_any_json_kind_is_answered(client: httpx.AsyncClient) -> None:
+    other = sample("prefect_server_graphql_requests_total", operation="other")
+    response = await client.post("/", json={"query": "{ hello }", "operationName": ["x"]})
+    assert response.status_code == 400
+    assert sample("prefect_server_graphql_requests_total", operation="other") == other + 1
+
+
+def test_operation_names_of_the_client_documents() -> None:
+    create = "mutation($input: create_flow_run_input!) { create_flow_run(input: $input) { id } }"
+    assert metrics.operation_name({"query": create}) == "create_flow_run"
+    assert metrics.operation_name({"query": "{ a: flow { id } }"}) == "flow"
+    assert metrics.operation_name({"query": create, "operationName": "Named"}) == "Named"
+    assert metrics.operation_name({"query": "{ not closed"}) is None
+    assert metrics.operation_name("not an object") is None
 
 
 async def test_errors_are_counted_by_kind(client: httpx.AsyncClient) -> None:
@@ -72,6 +87,11 @@ def test_operation_names_are_bounded() -> None:
     assert counted.label("C") == "other"
     assert counted.label(None) == "anonymous"
     assert set(counted._children) == {"A", "B", "other"}
+    # A name in a document the schema refused takes no slot (it could be anything).
+    fresh = RequestMetrics(max_names=5)
+    fresh.observe("nope", 0.001, "validation")
+    fresh.observe("hello", 0.001, None)
+    assert set(fresh._children) == {"other", "hello"}
 
 
 async def test_state_transitions_and_runs_per_state(

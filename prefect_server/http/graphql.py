@@ -26,7 +26,7 @@ from prefect_server.graphql.checker import DocumentChecker
 from prefect_server.graphql.context import Context
 from prefect_server.graphql.plans import Plans
 from prefect_server.observability import context as log_context
-from prefect_server.observability.metrics import RequestMetrics
+from prefect_server.observability.metrics import RequestMetrics, operation_name
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class GraphQLEndpoint:
     ) -> tuple[dict[str, Any], int]:
         if self.metrics is None:
             return await self._execute(op, state, headers)
-        name = op.get("operationName") if isinstance(op, dict) else None
+        name = operation_name(op)
         if name:
             log_context.operation.set(str(name)[:64])
         started = time.perf_counter()

@@ -11,11 +11,13 @@ and any worker answers a scrape with the sum over all of them.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterable
 from typing import Any
 
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -90,6 +92,39 @@ POOL_IN_USE = Gauge(
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _OTHER = "other"
 _ANONYMOUS = "anonymous"
+# Answers that never reached the schema's resolvers.
+_REFUSED = ("bad_request", "validation", "unauthenticated")
+
+
+def operation_name(op: Any) -> Any:
+    """What a GraphQL operation is called in metrics and log lines: its ``operationName``,
+    or else its first root field (``set_task_run_states``) — the 1.4.1 client names none
+    of its operations, so without this all its traffic would be one label."""
+    if not isinstance(op, dict):
+        return None
+    name = op.get("operationName")
+    if name:
+        # Any JSON value may come: a list would not even be hashable.
+        return name if isinstance(name, str) else str(name)
+    query = op.get("query")
+    return _first_root_field(query) if isinstance(query, str) else None
+
+
+@functools.lru_cache(maxsize=512)
+def _first_root_field(query: str) -> str | None:
+    # Cached by the document's text: a client sends the same few documents with
+    # different variables, so each is parsed here once.
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    return selection.name.value
+            return None
+    return None
 
 
 class RequestMetrics:
@@ -100,13 +135,16 @@ class RequestMetrics:
         self.max_names = max_names
         self._children: dict[str, tuple[Any, Any]] = {}
 
-    def label(self, operation_name: Any) -> str:
+    def label(self, operation_name: Any, error: str | None = None) -> str:
+        """A name seen before keeps its label; a new one needs a free slot and a valid
+        operation (names in documents the schema refused would fill the slots)."""
         if not operation_name:
             return _ANONYMOUS
         if operation_name in self._children:
             return str(operation_name)
         if (
             isinstance(operation_name, str)
+            and error not in _REFUSED
             and len(self._children) < self.max_names
             and _NAME.fullmatch(operation_name)
         ):
@@ -116,7 +154,7 @@ class RequestMetrics:
     def observe(self, operation_name: Any, seconds: float, error: str | None) -> None:
         children = self._children.get(operation_name or _ANONYMOUS)
         if children is None:
-            label = self.label(operation_name)
+            label = self.label(operation_name, error)
             children = self._children.get(label)
             if children is None:
                 children = self._children[label] = (
