@@ -116,3 +116,26 @@ async def test_no_ui_turns_the_pages_off(settings: Settings, db: Any) -> None:
         ) as api:
             answer = await api.post("/", json={"query": "{ hello }"})
             assert answer.status_code == 200 and "hello" in answer.json()["data"]
+
+
+async def test_an_action_without_a_login_is_sent_to_the_login_and_writes_nothing(
+    keyed_app: Any,
+) -> None:
+    from sqlalchemy import select
+
+    from prefect_server.database.models import FlowRun
+
+    import factories
+
+    db = keyed_app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    run = await factories.running_flow_run(db, flow_id)
+    async with browser(keyed_app) as client:
+        token = await csrf(client, "/ui/login")  # a valid CSRF pair, but no session
+        refused = await client.post(f"/ui/flow-runs/{run}/cancel", data={"csrf_token": token})
+        fragment = await client.get(f"/ui/flow-runs/{run}?_fragment=live_state")
+    assert refused.status_code == 303
+    assert refused.headers["location"].startswith("/ui/login?next=")
+    assert fragment.status_code == 303  # live refreshes stop at the login too
+    async with db.session() as session:
+        assert await session.scalar(select(FlowRun.state).where(FlowRun.id == run)) == "Running"

@@ -109,3 +109,27 @@ async def test_nonsense_in_the_query_is_ignored_never_a_500(app: Any) -> None:
             assert response.status_code == 200, url
         unknown_version = await client.get(f"/ui/flows/{group}?version={huge}")
     assert unknown_version.status_code == 404
+
+
+async def test_names_from_runs_are_text_on_every_page(app: Any) -> None:
+    db = app.state.db
+    tenant = await factories.default_tenant(db)
+    project = await factories.create_project(db, tenant, "<i>proj</i>")
+    flow_id = await factories.create_flow(
+        db, project, factories.serialized_flow("<script>flow()</script>")
+    )
+    run = await factories.running_flow_run(db, flow_id, flow_run_name="<img src=x onerror=run()>")
+    await factories.set_flow_run_state(db, run, {"type": "Failed", "message": "<b>why</b>"})
+    async with db.session() as session:
+        from prefect_server.database.models import Flow
+
+        group = (await session.get(Flow, flow_id)).flow_group_id  # type: ignore[union-attr]
+    pages = ["/ui/", "/ui/flows", f"/ui/flows/{group}", "/ui/flow-runs", f"/ui/flow-runs/{run}"]
+    pages += ["/ui/projects", f"/ui/flows/{group}/run", "/ui/?_fragment=live_failures"]
+    async with lenient_browser(app) as client:
+        for url in pages:
+            html = (await client.get(url)).text
+            for raw in ("<script>flow()", "<img src=x", "<b>why", "<i>proj"):
+                assert raw not in html, (url, raw)
+            shown = ("&lt;script&gt;flow()", "&lt;img src=x", "&lt;b&gt;why", "&lt;i&gt;proj")
+            assert any(text in html for text in shown), url  # the names are there, as text
