@@ -75,3 +75,34 @@ def test_every_logger_of_ours_is_named_after_its_module() -> None:
     # The one exception quiets a library's logger, not one of ours.
     assert others == {"'apscheduler'"}, named
     assert len(named) > 10
+
+
+async def test_a_request_logs_json_with_its_id_and_operation(client: httpx.AsyncClient) -> None:
+    """End to end: a line the domain layer logs inside a request carries the id the
+    request came with and the operation, named as the 1.4.1 client's documents are."""
+    import io
+
+    tenant = (await client.post("/", json={"query": "{ tenant { id } }"})).json()
+    document = {
+        "query": "mutation($input: create_project_input!) { create_project(input: $input) { id } }",
+        "variables": {"input": {"name": "twice", "tenant_id": tenant["data"]["tenant"][0]["id"]}},
+    }
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        for _ in range(2):  # the second is refused, and says so in the log
+            answer = await client.post("/", json=document, headers={"X-Request-ID": "rid-e2e"})
+            assert answer.headers["x-request-id"] == "rid-e2e"
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    refused = [line for line in lines if line["message"].startswith("Refused")]
+    assert refused, lines
+    assert refused[0]["request_id"] == "rid-e2e"
+    assert refused[0]["operation"] == "create_project"
