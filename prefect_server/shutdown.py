@@ -14,8 +14,9 @@ from prefect_server.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# What is left of Kubernetes' grace period after the requests: the manifests give
-# terminationGracePeriodSeconds = graceful_shutdown_seconds + 15.
+# What is left of Kubernetes' grace period after the requests: the Deployment's
+# terminationGracePeriodSeconds covers its preStop pause, graceful_shutdown_seconds and
+# this (tests/test_deploy.py holds it to that).
 MAX_DRAIN_SECONDS = 10.0
 
 

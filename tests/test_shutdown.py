@@ -4,16 +4,25 @@ durable, and the process exits 0 well within its grace period."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import logging
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from httpstub import QuietHandler, serving
 from serverproc import Load, Server
 from sqlalchemy import func, select
 
+from prefect_server.app import create_app
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Project
+from prefect_server.orchestration import cloud_hooks
+from prefect_server.settings import Settings
+
+import factories
 
 pytestmark = pytest.mark.slow
 
@@ -78,3 +87,42 @@ async def test_sigterm_under_load(database_url: str, db: Database, tmp_path: Pat
     }
     print("\nSHUTDOWN FIGURES " + json.dumps(figures))
     assert "Traceback" not in output, output
+
+
+async def test_cloud_hooks_under_way_are_dropped_within_the_bound(
+    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hook receiver that never answers does not hold the shutdown for the hook's own
+    timeout: the delivery is dropped once the shutdown's bound has passed."""
+    received, release = threading.Event(), threading.Event()
+
+    class Hanging(QuietHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            received.set()
+            release.wait(120)
+
+    tenant_id, flow_id = await factories.flow_chain(db)
+    with serving(Hanging) as url:
+        async with db.transaction() as session:
+            await cloud_hooks.create_cloud_hook(
+                session,
+                tenant_id=tenant_id,
+                type="WEBHOOK",
+                states=["RUNNING"],
+                config={"url": f"{url}/hook"},
+            )
+        hooks = dataclasses.replace(settings.hooks, timeout_seconds=300)
+        app = create_app(settings.replace(graceful_shutdown_seconds=1, hooks=hooks))
+        try:
+            async with app.router.lifespan_context(app):
+                run_id = await factories.create_flow_run(db, flow_id)
+                await factories.set_flow_run_state(db, run_id, {"type": "Running"})
+                assert await asyncio.to_thread(received.wait, 30)
+                caplog.set_level(logging.WARNING, "prefect_server.orchestration.hook_delivery")
+                closing = time.monotonic()
+            # Far below the hook's own 300 s timeout: the bound, not the receiver, ended it.
+            assert time.monotonic() - closing < 60
+        finally:
+            release.set()
+    assert "Dropped 1 cloud-hook deliveries still under way at shutdown." in caplog.messages
