@@ -61,6 +61,30 @@ def test_replicas_serve_without_migrating(objects: list[dict[str, Any]]) -> None
     assert container["envFrom"] == [{"secretRef": {"name": "prefect-server"}}]
 
 
+def test_readiness_answers_before_the_probe_gives_up(objects: list[dict[str, Any]]) -> None:
+    # /ready answers 503 by itself when the database hangs, rather than no answer.
+    from prefect_server.http.health import READY_TIMEOUT_SECONDS
+
+    deployment = one(objects, "Deployment", "prefect-server")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["timeoutSeconds"] > READY_TIMEOUT_SECONDS
+
+
+def test_the_read_only_root_leaves_tmp_writable(objects: list[dict[str, Any]]) -> None:
+    """The server writes nothing but temporary files (prometheus-client's multiprocess
+    directory under --workers; traced with strace): /tmp is the one writable place, and
+    HOME points there for libraries that look for one."""
+    for name, kind in (("prefect-server", "Deployment"), ("prefect-server-migrate", "Job")):
+        pod = one(objects, kind, name)["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert "emptyDir" in volumes[mounts["/tmp"]]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["HOME"] == "/tmp"
+
+
 def test_the_job_migrates(objects: list[dict[str, Any]]) -> None:
     job = one(objects, "Job", "prefect-server-migrate")
     (container,) = job["spec"]["template"]["spec"]["containers"]
