@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -117,6 +117,40 @@ class Watched:
     def still_marked(self) -> bool:
         return bool(self.page.evaluate("window.__not_reloaded === true"))
 
+    def focused(self) -> str:
+        """The focused element: a form field's name, or the text of a link or button."""
+        return str(
+            self.page.evaluate(
+                "(() => { const e = document.activeElement;"
+                " return e.matches('input, textarea, select') ? e.name : (e.innerText || '').trim(); })()"
+            )
+        )
+
+    def tab_to(self, text: str, limit: int = 80) -> None:
+        """Press Tab until the focus is on the control reading ``text``; fail if it never is."""
+        for _ in range(limit):
+            self.page.keyboard.press("Tab")
+            if self.focused() == text:
+                return
+        raise AssertionError(f"{limit} presses of Tab never reached {text!r}")
+
+    def focus_is_visible(self) -> bool:
+        """Whether the focused element draws an outline (the focus ring the CSS promises)."""
+        return bool(
+            self.page.evaluate(
+                "(() => { const s = getComputedStyle(document.activeElement);"
+                " return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1; })()"
+            )
+        )
+
+    def background_luminance(self) -> float:
+        """The page background's relative luminance, 0 (black) to 1 (white)."""
+        rgb = self.page.evaluate(
+            "getComputedStyle(document.body).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)"
+        )
+        red, green, blue = (c / 255 for c in rgb)
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
     def horizontal_overflow(self) -> int:
         """How many pixels the page body is wider than the viewport (0 = no sideways scroll)."""
         return int(
@@ -184,10 +218,17 @@ class Watched:
 
 @contextmanager
 def watched(
-    browser: Browser, origin: str, viewport: ViewportSize | None = None
+    browser: Browser,
+    origin: str,
+    viewport: ViewportSize | None = None,
+    *,
+    javascript: bool = True,
+    color_scheme: Literal["light", "dark"] = "light",
 ) -> Iterator[Watched]:
     """A fresh context and page on ``origin``; the test fails if the browser saw a problem."""
-    context = browser.new_context(viewport=viewport or DESKTOP)
+    context = browser.new_context(
+        viewport=viewport or DESKTOP, java_script_enabled=javascript, color_scheme=color_scheme
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     seen = Watched(context, page, origin.rstrip("/"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ class Seeded(Prefect1):
 
     demo_run_id: str = ""
     demo_group_id: str = ""
+    demo_mapped_task_run_id: str = ""
 
     def create_run(self, flow: str, parameters: dict[str, Any] | None = None) -> str:
         """A run created by the client's Python API, as a user's script would."""
@@ -86,6 +88,11 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             client.demo_group_id = client.query(
                 'query { flow(where: {name: {_eq: "browser-demo"}}) { flow_group_id } }'
             )["flow"][0]["flow_group_id"]
+            client.demo_mapped_task_run_id = client.query(
+                """query($id: uuid!) { task_run(where: {flow_run_id: {_eq: $id},
+                     task: {name: {_eq: "square"}}, map_index: {_eq: -1}}) { id } }""",
+                {"id": client.demo_run_id},
+            )["task_run"][0]["id"]
             yield client
         finally:
             client.stop_agent()
@@ -232,3 +239,127 @@ def test_the_watcher_fails_on_what_it_must(browser: Browser, seeded: Seeded) -> 
     assert "request to another host: http://example.com/x" in found
     assert "unexpected 404 for GET" in found
     assert "unexpected alert dialog: 'hi'" in found
+
+
+# Every page of the UI; {flow}, {run} and {task} are the demo flow's group, run and mapped task run.
+EVERY_PAGE = {
+    "dashboard": "/ui/",
+    "flows": "/ui/flows",
+    "flow": "/ui/flows/{flow}",
+    "run form": "/ui/flows/{flow}/run",
+    "runs": "/ui/flow-runs",
+    "run": "/ui/flow-runs/{run}",
+    "task run": "/ui/task-runs/{task}",
+    "agents": "/ui/agents",
+    "projects": "/ui/projects",
+    "concurrency": "/ui/concurrency",
+    "console": "/graphql",
+}
+
+
+def _path(seeded: Seeded, page: str) -> str:
+    return EVERY_PAGE[page].format(
+        flow=seeded.demo_group_id, run=seeded.demo_run_id, task=seeded.demo_mapped_task_run_id
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("page_name", list(EVERY_PAGE))
+def test_every_page_loads_clean_and_its_live_parts_refresh(
+    browser: Browser, seeded: Seeded, page_name: str, scheme: Any
+) -> None:
+    with watched(browser, seeded.server.url, color_scheme=scheme) as ui:
+        page = ui.page
+        # A fake clock: the live regions' timers fire at once instead of in 5-15 s.
+        page.clock.install()
+        ui.goto(_path(seeded, page_name))
+        expect(page.locator("main")).to_be_visible()
+        if scheme == "dark":
+            assert ui.background_luminance() < 0.2, f"{page_name} ignores the dark scheme"
+        else:
+            assert ui.background_luminance() > 0.8
+        live = sorted(
+            set(page.eval_on_selector_all("[data-live]", "els => els.map(e => e.dataset.live)"))
+        )
+        with ExitStack() as stack:
+            waits = [
+                stack.enter_context(
+                    page.expect_response(lambda r, n=name: f"_fragment={n}" in r.url)  # type: ignore[misc]
+                )
+                for name in live
+            ]
+            page.clock.run_for(20_000)
+        for name, wait in zip(live, waits, strict=True):
+            assert wait.value.status in (200, 304), (
+                f"{page_name}: fragment {name} answered {wait.value.status}"
+            )
+        # The swapped-in fragments are still there (a failed swap would leave none).
+        for name in live:
+            expect(page.locator(f'[data-live="{name}"]')).to_have_count(1)
+
+
+def _runs_labelled(seeded: Seeded, label: str) -> list[str]:
+    data = seeded.query(
+        "query($l: jsonb) { flow_run(where: {labels: {_contains: $l}}) { id } }", {"l": [label]}
+    )
+    return [str(run["id"]) for run in data["flow_run"]]
+
+
+def test_without_javascript_pages_show_their_data_and_forms_post(
+    browser: Browser, seeded: Seeded
+) -> None:
+    with watched(browser, seeded.server.url, javascript=False) as ui:
+        page = ui.page
+        ui.goto(f"/ui/flow-runs/{seeded.demo_run_id}")
+        expect(_run_state(ui)).to_have_text("Success")
+        expect(page.locator("[data-follow]")).to_contain_text("the squares are [0, 1, 4]")
+        expect(page.locator("[data-follow]")).to_contain_text(ESCAPED_LINE)
+        ui.goto(f"/ui/task-runs/{seeded.demo_mapped_task_run_id}")
+        # The mapped children, by their templated names.
+        expect(_main(ui).get_by_role("link", name="square-2", exact=True)).to_be_visible()
+
+        # The run form posts without a script; a label no agent has keeps the run waiting.
+        ui.goto(f"/ui/flows/{seeded.demo_group_id}/run")
+        page.get_by_label("n", exact=True).fill("2")
+        page.get_by_label(re.compile("^Labels")).fill("no-js-only")
+        page.get_by_role("button", name="Create flow run").click()
+        page.wait_for_url(re.compile(r"/ui/flow-runs/[0-9a-f-]{36}$"))
+        (flow_run_id,) = _runs_labelled(seeded, "no-js-only")
+        assert page.url.endswith(flow_run_id)
+        expect(_run_state(ui)).to_have_text("Scheduled")
+
+        # Cancel has no confirm dialog without a script: the form posts at once.
+        _main(ui).get_by_role("button", name="Cancel run").click()
+        page.wait_for_url(re.compile(rf"/ui/flow-runs/{flow_run_id}"))
+        expect(_run_state(ui)).to_have_text("Cancelled")
+        assert seeded.run_state(flow_run_id) == "Cancelled"
+        assert ui.dialogs == []
+
+
+def test_the_keyboard_alone_runs_a_flow_and_cancels_it(browser: Browser, seeded: Seeded) -> None:
+    with watched(browser, seeded.server.url) as ui:
+        page = ui.page
+        ui.goto(f"/ui/flows/{seeded.demo_group_id}")
+        ui.tab_to("Run")
+        assert ui.focus_is_visible(), "the focused Run link shows no focus ring"
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        ui.tab_to("param:n")
+        assert ui.focus_is_visible()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("2")
+        ui.tab_to("labels")
+        page.keyboard.type("keyboard-only")
+        ui.tab_to("Create flow run")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        (flow_run_id,) = _runs_labelled(seeded, "keyboard-only")
+        assert page.url.endswith(f"/ui/flow-runs/{flow_run_id}")
+
+        ui.tab_to("Cancel run")
+        assert ui.focus_is_visible(), "the focused Cancel button shows no focus ring"
+        with ui.confirming(), page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert any(d.startswith("confirm") for d in ui.dialogs), ui.dialogs
+        expect(_run_state(ui)).to_have_text("Cancelled")
+        assert seeded.run_state(flow_run_id) == "Cancelled"
