@@ -139,3 +139,14 @@ async def test_an_action_without_a_login_is_sent_to_the_login_and_writes_nothing
     assert fragment.status_code == 303  # live refreshes stop at the login too
     async with db.session() as session:
         assert await session.scalar(select(FlowRun.state).where(FlowRun.id == run)) == "Running"
+
+
+async def test_a_key_or_a_session_cookie_of_any_text_is_refused_not_a_500(keyed_app: Any) -> None:
+    async with browser(keyed_app) as client:
+        token = await csrf(client, "/ui/login")
+        wrong = await client.post("/ui/login", data={"csrf_token": token, "key": "clé ☃"})
+    async with browser(keyed_app) as stranger:
+        raw = {"cookie": "ps_session=9999999999.abcd.ünïcode".encode()}
+        page = await stranger.get("/ui/", headers=raw)
+    assert wrong.status_code == 401
+    assert page.status_code == 303

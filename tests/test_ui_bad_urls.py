@@ -133,3 +133,50 @@ async def test_names_from_runs_are_text_on_every_page(app: Any) -> None:
                 assert raw not in html, (url, raw)
             shown = ("&lt;script&gt;flow()", "&lt;img src=x", "&lt;b&gt;why", "&lt;i&gt;proj")
             assert any(text in html for text in shown), url  # the names are there, as text
+
+
+async def test_a_nul_character_in_a_form_never_ends_in_a_500(app: Any) -> None:
+    """PostgreSQL refuses a NUL in any text; SQLite stores it. Either way: no 500."""
+    from sqlalchemy import func, select
+
+    from prefect_server.database.models import Flow, FlowRun, Project
+
+    db = app.state.db
+    flow = factories.serialized_flow(parameters=[factories.parameter("x", default=1)])
+    _, flow_id = await factories.flow_chain(db, flow)
+    run = await factories.running_flow_run(db, flow_id)
+    async with db.session() as session:
+        group = (await session.get(Flow, flow_id)).flow_group_id  # type: ignore[union-attr]
+        projects_before = await session.scalar(select(func.count()).select_from(Project))
+    form = f"/ui/flows/{group}/run"
+    async with lenient_browser(app) as client:
+        answers = [
+            await post(client, form, {"run_name": "a\x00b"}, page=form),
+            await post(client, form, {"labels": "x\x00"}, page=form),
+            await post(client, form, {"param:x": '"\\u0000"'}, page=form),
+            await post(
+                client, f"/ui/flow-runs/{run}/set-state", {"state": "Failed", "message": "m\x00"}
+            ),
+            await post(client, "/ui/projects", {"name": "p\x00q"}),
+        ]
+    assert all(answer.status_code in (303, 400) for answer in answers), [
+        a.status_code for a in answers
+    ]
+    async with db.session() as session:
+        runs = await session.scalar(select(func.count()).select_from(FlowRun))
+        projects = await session.scalar(select(func.count()).select_from(Project))
+    if db.is_postgres:
+        # Refused in words, nothing written.
+        assert [a.status_code for a in answers] == [400] * 5
+        assert all("NUL character" in text_of(a.text) for a in answers)
+        assert runs == 1 and projects == projects_before
+
+
+async def test_any_text_in_a_csrf_token_or_a_cookie_is_refused_not_a_500(app: Any) -> None:
+    async with lenient_browser(app) as client:
+        await client.get("/ui/")
+        refused = await client.post("/ui/logout", data={"csrf_token": "é☃"})
+        # As a browser may send it: raw bytes, not ASCII.
+        raw = {"cookie": "ps_csrf=ünïcode".encode()}
+        also = await client.post("/ui/logout", data={"csrf_token": "ü"}, headers=raw)
+    assert refused.status_code == 403 and also.status_code == 403

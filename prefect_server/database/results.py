@@ -30,4 +30,10 @@ def is_nul_character_error(error: BaseException | None) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     text = str(error.orig)
-    return "0x00" in text or "\\u0000 cannot be converted" in text
+    # jsonb's refusal (a NUL in a JSON string) reads "unsupported Unicode escape
+    # sequence", its detail naming \u0000 out of reach of str().
+    return (
+        "0x00" in text
+        or "\\u0000 cannot be converted" in text
+        or "unsupported Unicode escape sequence" in text
+    )

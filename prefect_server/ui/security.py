@@ -54,6 +54,12 @@ def _secret(keys: tuple[str, ...]) -> bytes:
     return hashlib.sha256(b"prefect-server ui session\0" + material).digest()
 
 
+def same(a: str, b: str) -> bool:
+    """A constant-time comparison of any two texts (``compare_digest`` raises on a
+    ``str`` that is not ASCII, and a cookie or a form can hold anything)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _sign(keys: tuple[str, ...], payload: str) -> str:
     return hmac.new(_secret(keys), payload.encode(), hashlib.sha256).hexdigest()
 
@@ -67,7 +73,7 @@ def valid_session(keys: tuple[str, ...], value: str | None) -> bool:
     if not value or value.count(".") != 2:
         return False
     expires, nonce, signature = value.split(".")
-    if not hmac.compare_digest(_sign(keys, f"{expires}.{nonce}"), signature):
+    if not same(_sign(keys, f"{expires}.{nonce}"), signature):
         return False
     return expires.isdigit() and int(expires) > time.time()
 
@@ -78,7 +84,7 @@ def is_logged_in(request: Request) -> bool:
 
 
 def key_accepted(request: Request, key: str) -> bool:
-    return any(hmac.compare_digest(key.strip(), allowed) for allowed in _keys(request))
+    return any(same(key.strip(), allowed) for allowed in _keys(request))
 
 
 def _secure(request: Request) -> bool:
@@ -127,7 +133,7 @@ async def check_post(request: Request) -> None:
     form = await read_form(request)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = form.get(CSRF_FIELD, "")
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+    if not cookie or not sent or not same(cookie, sent):
         raise CsrfRefused()
 
 

@@ -6,10 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from prefect_server.database.engine import Database
+from prefect_server.database.results import NUL_MESSAGE, is_nul_character_error
 from prefect_server.utilities.ids import parse_id
 
 # Past this a page number is nonsense: clamped, so an offset always fits a 64-bit integer
@@ -67,6 +69,14 @@ class Paging:
         except ValueError:
             pass
         return cls(page, size)
+
+
+def nul_refusal(error: DBAPIError) -> str:
+    """The words for a value the database refused for holding a NUL character (PostgreSQL
+    cannot store one; the statement failed, so nothing was written); other errors go on."""
+    if not is_nul_character_error(error):
+        raise error
+    return NUL_MESSAGE
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -23,6 +24,7 @@ from prefect_server.ui.pages.common import (
     Paging,
     database,
     id_from_url,
+    nul_refusal,
     require,
 )
 from prefect_server.ui.queries import artifacts, flow_runs, logs, runs, states, task_runs
@@ -201,4 +203,7 @@ async def set_state(request: Request, run_id: str) -> Response:
             await set_flow_run_state(session, key, {"type": state, "message": message})
     except APIError as refused:
         return await show(request, key, errors={"state": str(refused)}, form=form, status=400)
+    except DBAPIError as refused:
+        error = nul_refusal(refused)
+        return await show(request, key, errors={"state": error}, form=form, status=400)
     return security.redirect(request, page_url(request, key), f"State set to {state}.")

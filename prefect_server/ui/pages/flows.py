@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,7 +22,7 @@ from prefect_server.orchestration.errors import APIError
 from prefect_server.orchestration.state_types import STATE_TYPES
 from prefect_server.ui import graph, schedule_words, security
 from prefect_server.ui.formatting import now
-from prefect_server.ui.pages.common import Paging, database, id_from_url, require
+from prefect_server.ui.pages.common import Paging, database, id_from_url, nul_refusal, require
 from prefect_server.ui.queries import flows as queries
 from prefect_server.ui.queries.runs import projects
 from prefect_server.ui.templating import fragment_of, render, wants
@@ -226,6 +227,8 @@ async def run_flow(request: Request, group_id: str) -> Response:
                 name = await queries.run_name(session, run_id)
         except APIError as exc:
             context["problem"] = str(exc)
+        except DBAPIError as exc:
+            context["problem"] = nul_refusal(exc)
         else:
             prefix = request.scope.get("root_path", "") + "/ui"
             return security.redirect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,7 +12,7 @@ from prefect_server.orchestration.errors import UNIQUENESS_VIOLATION, Validation
 from prefect_server.orchestration.tenants import first_tenant_id
 from prefect_server.ui import security
 from prefect_server.ui.formatting import now
-from prefect_server.ui.pages.common import Paging, database
+from prefect_server.ui.pages.common import Paging, database, nul_refusal
 from prefect_server.ui.queries import projects
 from prefect_server.ui.templating import render
 
@@ -67,6 +68,8 @@ async def create_project(request: Request) -> Response:
                 if str(exc) == UNIQUENESS_VIOLATION
                 else str(exc)
             )
+        except DBAPIError as exc:
+            error = nul_refusal(exc)
     if error is not None:
         return await _page(request, form=form, errors={"name": error}, status=400)
     return security.redirect(
