@@ -74,17 +74,23 @@ def _set(kind: str, name: str, limit: int, database_url: str | None) -> None:
         return await limits.set_limit(session, kind, tenant_id, name, limit)
 
     _run(database_url, work)
-    runs = "task runs tagged" if kind == "task" else "flow runs labelled"
-    typer.echo(f"At most {limit} {runs} {name!r} run at once.")
+    runs = "task run" if kind == "task" else "flow run"
+    plural = "" if limit == 1 else "s"
+    marked = "tagged" if kind == "task" else "labelled"
+    typer.echo(f"At most {limit} {runs}{plural} {marked} {name!r} at once.")
 
 
-@limits_app.command("set-task")
+# A negative limit must reach the check that explains it, not be taken for an option.
+NUMBERS_MAY_BE_NEGATIVE = {"ignore_unknown_options": True}
+
+
+@limits_app.command("set-task", context_settings=NUMBERS_MAY_BE_NEGATIVE)
 def set_task(tag: str, limit: int, database_url: DatabaseUrl = None) -> None:
     """Allow at most LIMIT task runs with TAG in Running at once."""
     _set("task", tag, limit, database_url)
 
 
-@limits_app.command("set-flow")
+@limits_app.command("set-flow", context_settings=NUMBERS_MAY_BE_NEGATIVE)
 def set_flow(label: str, limit: int, database_url: DatabaseUrl = None) -> None:
     """Allow at most LIMIT flow runs with LABEL submitted or running at once."""
     _set("flow", label, limit, database_url)

@@ -445,9 +445,9 @@ def test_cli_sets_lists_and_deletes_limits(database_url: str) -> None:
         return CliRunner().invoke(app, ["limits", *command])
 
     assert cli().output == "No concurrency limits.\n"
-    assert cli("set-task", "db", "2").output == "At most 2 task runs tagged 'db' run at once.\n"
+    assert cli("set-task", "db", "2").output == "At most 2 task runs tagged 'db' at once.\n"
     assert cli("set-task", "db", "3").exit_code == 0  # changed in place
-    assert cli("set-flow", "gpu", "1").exit_code == 0
+    assert cli("set-flow", "gpu", "1").output == "At most 1 flow run labelled 'gpu' at once.\n"
     listed = cli()
     assert listed.exit_code == 0, listed.output
     assert listed.output.splitlines() == [
@@ -455,9 +455,16 @@ def test_cli_sets_lists_and_deletes_limits(database_url: str) -> None:
         "task tag    db         0      3",
         "flow label  gpu        0      1",
     ]
-    refused = cli("set-task", "--", "db", "-1")
+    # A negative number is the limit, not an option; it is refused and changes nothing.
+    refused = cli("set-task", "db", "-1")
     assert refused.exit_code == 1
     assert "Invalid limit -1 for tag 'db': concurrency limits must be >= 0." in refused.output
+    refused = cli("set-flow", "gpu", "-5")
+    assert "Invalid limit -5 for label 'gpu': concurrency limits must be >= 0." in refused.output
+    assert cli().output.splitlines() == listed.output.splitlines()
+    missing_limit = cli("set-task", "db")
+    assert missing_limit.exit_code == 2
+    assert "Error: Missing argument 'limit'." in missing_limit.output
     assert cli("delete", "task", "db").output == "Deleted the limit on tag 'db'.\n"
     missing = cli("delete", "task", "db")
     assert missing.exit_code == 1
