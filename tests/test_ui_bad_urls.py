@@ -180,3 +180,13 @@ async def test_any_text_in_a_csrf_token_or_a_cookie_is_refused_not_a_500(app: An
         raw = {"cookie": "ps_csrf=ünïcode".encode()}
         also = await client.post("/ui/logout", data={"csrf_token": "ü"}, headers=raw)
     assert refused.status_code == 403 and also.status_code == 403
+
+
+async def test_a_trailing_slash_leads_to_the_page(app: Any) -> None:
+    async with lenient_browser(app) as client:
+        moved = await client.get("/ui/flow-runs/?state=Failed")
+        assert moved.status_code == 307
+        assert moved.headers["location"] == "/ui/flow-runs?state=Failed"
+        assert (await client.get(moved.headers["location"])).status_code == 200
+        nowhere = await client.get("/ui/no-such-page/")
+        assert (await client.get(nowhere.headers["location"])).status_code == 404

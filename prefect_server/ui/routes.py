@@ -25,6 +25,11 @@ async def guard(request: Request) -> None:
 
 
 async def no_such_page(request: Request) -> Response:
+    path = request.url.path
+    if request.method == "GET" and path.endswith("/") and path.rstrip("/") != PREFIX:
+        # As the router would without this catch-all: /ui/flows/ is /ui/flows.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(path.rstrip("/") + query, status_code=307)
     raise PageNotFound("There is no page at this address.")
 
 
