@@ -177,3 +177,64 @@ async def test_two_server_processes_race_for_two_slots(
     rows = await _task_rows(db, ids)
     assert peak(rows, {"Running"}) == SLOTS
     assert sum(1 for r in rows if r[2] == "Running") == WRITERS * ROUNDS
+
+
+SET_FLOW = """mutation($input: set_flow_run_states_input!) {
+  set_flow_run_states(input: $input) { states { status } } }"""
+
+
+@pytest.mark.postgres
+async def test_two_server_processes_race_for_one_label_slot(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    tenant_id, flow_id = await f.flow_chain(db)
+    runs = [await f.create_flow_run(db, flow_id, labels=["gpu"]) for _ in range(WRITERS)]
+    async with db.transaction() as s:
+        await concurrency_limits.set_limit(s, "flow", tenant_id, "gpu", 1)
+    replicas = [Replica(database_url, tmp_path) for _ in range(2)]
+    refused = 0
+    try:
+        for replica in replicas:
+            await asyncio.to_thread(replica.wait_until_serving)
+
+        async def agent(index: int, run_id: uuid.UUID) -> None:
+            nonlocal refused
+            url = f"http://127.0.0.1:{replicas[index % 2].port}/"
+            async with httpx.AsyncClient(timeout=60) as client:
+
+                async def write(state: dict[str, Any]) -> dict[str, Any]:
+                    variables = {
+                        "input": {"states": [{"flow_run_id": str(run_id), "state": state}]}
+                    }
+                    answer = await client.post(
+                        url, json={"query": SET_FLOW, "variables": variables}
+                    )
+                    return dict(answer.json())
+
+                submitted = {"type": "Submitted", "message": "s", "state": None}
+                while "errors" in (body := await write(submitted)):
+                    assert body["errors"][0]["message"].startswith("State update failed"), body
+                    refused += 1
+                    await asyncio.sleep(0.01)
+                for state in ("Running", "Success"):
+                    body = await write({"type": state, "message": state})
+                    assert body["data"]["set_flow_run_states"]["states"][0]["status"] == "SUCCESS"
+
+        await asyncio.gather(*(agent(i, run_id) for i, run_id in enumerate(runs)))
+    finally:
+        for replica in replicas:
+            replica.stop()
+    async with db.session() as s:
+        rows = list(
+            await s.execute(
+                select(
+                    FlowRunState.flow_run_id,
+                    FlowRunState.version,
+                    FlowRunState.state,
+                    FlowRunState.timestamp,
+                ).where(FlowRunState.flow_run_id.in_(runs))
+            )
+        )
+    assert peak(rows, {"Submitted", "Running"}) == 1
+    assert refused > 0  # the race really happened
+    assert sum(1 for r in rows if r[2] == "Success") == WRITERS

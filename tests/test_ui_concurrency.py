@@ -92,3 +92,73 @@ async def test_holders_waiters_and_the_waiting_runs_page(app: Any) -> None:
     assert "Waiting for a free slot" not in holder_page
     async with db.session() as session:
         assert await session.scalar(select(func.count()).select_from(FlowLabelLimit)) == 1
+
+
+async def test_a_queued_task_runs_page_names_the_limit_holding_it(app: Any) -> None:
+    db = app.state.db
+    flow = factories.serialized_flow(
+        tasks=[factories.task("t1-1", tags=["db", "io"])], edges=[], parameters=[]
+    )
+    tenant_id, flow_id = await factories.flow_chain(db, flow)
+    holder, waiter = [
+        (await factories.task_run_ids(db, await factories.running_flow_run(db, flow_id)))["t1-1"]
+        for _ in range(2)
+    ]
+    async with db.transaction() as session:
+        await concurrency_limits.set_limit(session, "task", tenant_id, "db", 1)
+    running = {"type": "Running", "message": "Starting task run."}
+    await factories.set_task_run_state(db, holder, running)
+    await factories.set_task_run_state(db, waiter, running)
+    async with browser(app) as client:
+        waiter_page = text_of((await client.get(f"/ui/task-runs/{waiter}")).text)
+        holder_page = text_of((await client.get(f"/ui/task-runs/{holder}")).text)
+    assert (
+        "Waiting for a free slot: the concurrency limit on tag 'db' (1 of 1 slots in use)"
+        in waiter_page
+    )
+    assert "Waiting for a free slot" not in holder_page
+    # Once the slot is free, the page no longer says the run is held.
+    await factories.set_task_run_state(db, holder, {"type": "Success", "message": "done"})
+    async with browser(app) as client:
+        freed = text_of((await client.get(f"/ui/task-runs/{waiter}")).text)
+    assert "Waiting for a free slot" not in freed
+
+
+def test_the_page_in_chromium_sets_refuses_and_deletes(database_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import expect
+
+    from prefect_server.testing import running_server
+
+    from browserutil import chromium, watched
+    from dbutil import truncate_all
+
+    # Playwright's sync API runs an event loop in this thread; truncate_all starts its own.
+    with ThreadPoolExecutor(1) as beside:
+        beside.submit(truncate_all, database_url).result()
+    with running_server(database_url) as server, chromium() as launched:
+        with watched(launched, server.url) as ui:
+            page = ui.page
+            ui.goto("/ui/concurrency")
+            expect(page.locator("main")).to_contain_text("No concurrency limits")
+            form = page.locator("form", has=page.locator("select[name=kind]"))
+            form.locator("select[name=kind]").select_option("flow")
+            form.locator("input[name=name]").fill("gpu")
+            form.locator("input[name=limit]").fill("-1")
+            ui.expect_status("/ui/concurrency", 400)
+            form.get_by_role("button", name="Set").click()
+            expect(page.locator(".field-error")).to_contain_text(
+                "Invalid limit -1 for label 'gpu': concurrency limits must be >= 0."
+            )
+            # The refused values stay in the form to correct.
+            expect(form.locator("input[name=name]")).to_have_value("gpu")
+            form.locator("input[name=limit]").fill("1")
+            form.get_by_role("button", name="Set").click()
+            card = page.locator("section.card", has_text="Label gpu")
+            expect(card).to_contain_text("0 of 1 in use")
+            expect(card).to_contain_text("No run holds a slot.")
+            with ui.confirming():
+                card.get_by_role("button", name="Delete limit").click()
+                expect(page.locator("main")).to_contain_text("No concurrency limits")
+            assert ui.dialogs == ["confirm: Delete the limit on gpu? Its waiting runs will start."]
