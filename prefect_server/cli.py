@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -168,6 +169,8 @@ def _prepare_workers(settings: Settings) -> None:
     if settings.database.migrate_on_start:
         migrations.upgrade(settings.database_url)
     metrics_dir = settings.metrics.multiprocess_dir or _fresh_metrics_dir()
+    # Workers cannot start without it (prometheus-client opens its files at import).
+    Path(metrics_dir).mkdir(parents=True, exist_ok=True)
     # Workers read their settings from the environment; the command line's go there too.
     os.environ.update(
         {

@@ -4,12 +4,19 @@ transitions, runs per state, services, cloud hooks and the pool."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from serverproc import Server
+from sqlalchemy.engine import make_url
 
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
@@ -149,8 +156,6 @@ async def test_metrics_need_a_key_unless_public(settings: Settings, db: Database
 def test_the_readme_lists_every_metric_with_its_labels() -> None:
     """The README's table is what operators build dashboards from: every family the
     server exposes, no other, with the same labels."""
-    from pathlib import Path
-
     from prometheus_client.metrics import MetricWrapperBase
 
     exposed: dict[str, tuple[str, ...]] = {}
@@ -171,3 +176,96 @@ def test_the_readme_lists_every_metric_with_its_labels() -> None:
             labels = tuple(label.strip("` ") for label in cells[1].split(",") if label.strip())
             listed[cells[0].strip("`")] = labels
     assert listed == exposed
+
+
+_WORKER = """
+import sys
+from prefect_server.observability import metrics
+metrics.POOL_IN_USE.inc(int(sys.argv[1]))
+metrics.REQUESTS.labels("Probe").inc(int(sys.argv[2]))
+print("counted", flush=True)
+if sys.argv[3] == "stay":
+    sys.stdin.readline()
+"""
+
+
+def test_a_scrape_sums_the_workers_and_forgets_a_dead_ones_pool(tmp_path: Path) -> None:
+    """Multiprocess mode as ``start --workers N`` sets it up: counters add up over every
+    worker, dead ones included; the pool gauge counts live workers only (uvicorn
+    replaces a crashed worker, whose last count would otherwise stay)."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    dead = subprocess.run(
+        [sys.executable, "-c", _WORKER, "3", "2", "exit"], env=env, capture_output=True, text=True
+    )
+    assert dead.stdout == "counted\n", dead.stderr
+    live = subprocess.Popen(
+        [sys.executable, "-c", _WORKER, "2", "5", "stay"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert live.stdout is not None and live.stdout.readline() == "counted\n"
+        found = scrape(metrics.exposition(metrics.RunStateCounts(5), str(tmp_path)).decode())
+    finally:
+        live.communicate("\n", timeout=30)
+    assert found[("prefect_server_graphql_requests_total", (("operation", "Probe"),))] == 7
+    assert found[("prefect_server_database_pool_connections_in_use", ())] == 2
+
+
+def _probes(path: Path) -> float:
+    """What one worker counted of the Probe operation, from its own file."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    values = MmapedDict(str(path), read_mode=True)
+    try:
+        return sum(
+            value
+            for key, value, _ in values.read_all_values()
+            if "graphql_requests_total" in key and '"Probe"' in key
+        )
+    finally:
+        values.close()
+
+
+@pytest.mark.postgres
+def test_workers_answer_scrapes_with_the_sum(tmp_path: Path, database_url: str) -> None:
+    """``start --workers 2``: requests on fresh connections spread over both workers,
+    and every scrape, whichever worker answers it, counts all of them."""
+    plain = make_url(database_url).set(drivername="postgresql")
+    shared = tmp_path / "metrics"
+    server = Server(
+        tmp_path,
+        "--workers",
+        "2",
+        "--no-services",
+        "--no-ui",
+        "--no-upgrade",
+        "--database-url",
+        plain.render_as_string(hide_password=False),
+        env={"PREFECT_SERVER__METRICS__MULTIPROCESS_DIR": str(shared)},
+    )
+    try:
+        server.wait_until_ready()
+        sent = 0
+        per_worker: list[float] = []
+        while len(per_worker) < 2 and sent < 2000:
+            for _ in range(20):  # a connection each: the kernel spreads them
+                answer = httpx.post(
+                    server.url + "/",
+                    json={"query": "query Probe { hello }", "operationName": "Probe"},
+                    timeout=30,
+                )
+                assert answer.status_code == 200
+            sent += 20
+            per_worker = [_probes(path) for path in shared.glob("counter_*.db")]
+        assert len(per_worker) == 2 and all(per_worker), per_worker
+        for _ in range(5):
+            found = scrape(httpx.get(server.url + "/metrics", timeout=30).text)
+            assert (
+                found[("prefect_server_graphql_requests_total", (("operation", "Probe"),))] == sent
+            )
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output, output

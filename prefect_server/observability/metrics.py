@@ -12,9 +12,11 @@ and any worker answers a scrape with the sum over all of them.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
@@ -28,7 +30,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -250,6 +252,7 @@ def exposition(state_counts: RunStateCounts, multiprocess_dir: str) -> bytes:
     """The text of a scrape: every process's metrics, then the runs per state."""
     registry: CollectorRegistry
     if multiprocess_dir:
+        forget_dead_workers(multiprocess_dir)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=multiprocess_dir)
     else:
@@ -258,3 +261,23 @@ def exposition(state_counts: RunStateCounts, multiprocess_dir: str) -> bytes:
     extra = CollectorRegistry()
     extra.register(state_counts)
     return text + generate_latest(extra)
+
+
+def forget_dead_workers(multiprocess_dir: str) -> None:
+    """Drop the pool gauge of workers that died: uvicorn replaces a crashed worker, and
+    its last count of connections in use would stay in the sum. Counters and histograms
+    of dead workers stay, as totals must not go down."""
+    for path in Path(multiprocess_dir).glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            mark_process_dead(int(pid), multiprocess_dir)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
