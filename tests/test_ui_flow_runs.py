@@ -436,3 +436,24 @@ async def test_task_runs_are_paged(app: Any, monkeypatch: Any) -> None:
     # The other lists' filters stay as they were.
     assert "?tasks_page=1&amp;level=INFO" in second
     assert "No task runs on this page." in text_of(past) and "3 in all" in text_of(past)
+
+
+async def test_artifacts_are_paged(app: Any, monkeypatch: Any) -> None:
+    from prefect_server.ui.queries import artifacts as artifact_queries
+
+    monkeypatch.setattr(artifact_queries, "PAGE_SIZE", 2)
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    run = await factories.running_flow_run(db, flow_id)
+    ids = await factories.task_run_ids(db, run)
+    for i in range(3):
+        async with db.transaction() as session:
+            await artifacts.create_task_run_artifact(
+                session, task_run_id=ids["t1-1"], kind="markdown", data={"markdown": f"note-{i}"}
+            )
+    async with browser(app) as client:
+        first = text_of((await client.get(f"/ui/flow-runs/{run}")).text)
+        second = text_of((await client.get(f"/ui/flow-runs/{run}?artifacts_page=2")).text)
+    assert "Artifacts 3" in first and "Page 1 of 2 · 3 in all" in first
+    assert "note-2" in first and "note-1" in first and "note-0" not in first
+    assert "note-0" in second and "note-2" not in second

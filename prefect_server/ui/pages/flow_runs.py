@@ -112,7 +112,12 @@ async def show(
             context["holds"] = await holds_on_run(session, "flow", run_id)
         if fragment is None:
             context["history"] = await states.flow_run_history(session, run_id)
-            context["artifacts"] = await artifacts.for_flow_run(session, run_id)
+            size = artifacts.PAGE_SIZE
+            artifacts_paging = Paging.of(request, size=size, max_size=size, param="artifacts_page")
+            context["artifacts"], context["artifacts_total"] = await artifacts.for_flow_run(
+                session, run_id, artifacts_paging
+            )
+            context["artifacts_paging"] = artifacts_paging
         if wants(fragment, "live_tasks"):
             size = task_runs.TASKS_LIMIT
             tasks_paging = Paging.of(request, size=size, max_size=size, param="tasks_page")

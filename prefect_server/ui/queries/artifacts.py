@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prefect_server.database.models import Task, TaskRun, TaskRunArtifact
+from prefect_server.ui.pages.common import Paging
 
-LIMIT = 50
+PAGE_SIZE = 50
 # Raw HTML in an artifact is shown as text; markdown-it refuses javascript:, vbscript:,
 # file: and data: link targets by itself (its validateLink).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
@@ -55,8 +56,12 @@ class Artifact:
 
 
 async def for_flow_run(
-    session: AsyncSession, flow_run_id: uuid.UUID, limit: int = LIMIT
-) -> list[Artifact]:
+    session: AsyncSession, flow_run_id: uuid.UUID, paging: Paging
+) -> tuple[list[Artifact], int]:
+    """A page of the flow run's artifacts, newest first, and how many it has."""
+    of_run = TaskRunArtifact.task_run_id.in_(
+        select(TaskRun.id).where(TaskRun.flow_run_id == flow_run_id)
+    )
     rows = await session.execute(
         select(
             TaskRunArtifact.id,
@@ -71,6 +76,12 @@ async def for_flow_run(
         .join(Task, Task.id == TaskRun.task_id)
         .where(TaskRun.flow_run_id == flow_run_id)
         .order_by(TaskRunArtifact.created.desc(), TaskRunArtifact.id)
-        .limit(limit)
+        .offset(paging.offset)
+        .limit(paging.size)
     )
-    return [Artifact(**row._mapping) for row in rows]
+    found = [Artifact(**row._mapping) for row in rows]
+    total = paging.offset + len(found)
+    if len(found) == paging.size or (paging.page > 1 and not found):
+        count = select(func.count()).select_from(TaskRunArtifact).where(of_run)
+        total = int(await session.scalar(count) or 0)
+    return found, total
