@@ -235,3 +235,26 @@ async def test_agent_names_are_text_not_markup(app: Any) -> None:
         html = (await client.get("/ui/agents")).text
     assert "<script>alert(1)</script>" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+async def test_agents_are_paged_most_recent_first(app: Any) -> None:
+    from sqlalchemy import update
+
+    db = app.state.db
+    tenant_id = await factories.default_tenant(db)
+    ids = [await register(db, tenant_id, f"agent-{i}", []) for i in range(3)]
+    async with db.transaction() as session:
+        for i, agent_id in enumerate(ids):  # agent-0 asked last
+            await session.execute(
+                update(Agent)
+                .where(Agent.id == agent_id)
+                .values(last_queried=NOW - dt.timedelta(minutes=i))
+            )
+    async with browser(app) as client:
+        first = text_of((await client.get("/ui/agents?size=2")).text)
+        second = text_of((await client.get("/ui/agents?size=2&page=2")).text)
+        past = text_of((await client.get("/ui/agents?size=2&page=7")).text)
+    assert "agent-0" in first and "agent-1" in first and "agent-2" not in first
+    assert "Page 1 of 2 · 3 in all" in first
+    assert "agent-2" in second and "agent-0" not in second
+    assert "No agents on this page." in past and "3 in all" in past

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from prefect_server.orchestration import agents as agent_domain
 from prefect_server.ui import security
 from prefect_server.ui.formatting import now
-from prefect_server.ui.pages.common import database, id_from_url, require
+from prefect_server.ui.pages.common import Paging, database, id_from_url, require
 from prefect_server.ui.queries import agents
 from prefect_server.ui.templating import render
 
@@ -21,8 +21,15 @@ SHOWN_PER_AGENT = 5
 async def agents_page(request: Request) -> Response:
     # The one live block needs everything the page shows, so there is nothing to skip.
     moment = now()
+    # Every restart of a Prefect 1 agent registers a new one: old ones pile up, paged.
+    paging = Paging.of(request, size=50)
     async with database(request).session() as session:
-        rows = await agents.list_agents(session)
+        rows = await agents.list_agents(session, paging.size, paging.offset)
+        total = (
+            paging.offset + len(rows)
+            if len(rows) < paging.size and (rows or paging.page == 1)
+            else await agents.count_agents(session)
+        )
         waiting = await agents.waiting_runs(session, moment)
         submitted = await agents.submitted_runs(session, [a.id for a in rows], moment)
     takes = {agent.id: agents.could_take(agent, waiting) for agent in rows}
@@ -34,7 +41,8 @@ async def agents_page(request: Request) -> Response:
         "shown": SHOWN_PER_AGENT,
         "waiting_total": len(waiting),
         "waiting_limit": agents.WAITING_LIMIT,
-        "agents_limit": agents.AGENTS_SHOWN,
+        "paging": paging,
+        "total": total,
         "runs_scanned": agents.RECENT_RUNS_SCANNED,
     }
     return render(request, "agents.html", context)

@@ -57,7 +57,14 @@ def health(last_queried: dt.datetime | None, now: dt.datetime) -> str:
     return "stale" if quiet <= STALE_WITHIN else "lost"
 
 
-async def list_agents(session: AsyncSession, limit: int = AGENTS_SHOWN) -> list[AgentRow]:
+async def count_agents(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Agent)) or 0)
+
+
+async def list_agents(
+    session: AsyncSession, limit: int = AGENTS_SHOWN, offset: int = 0
+) -> list[AgentRow]:
+    """Agents, the ones that asked for work most recently first."""
     rows = await session.execute(
         select(
             Agent.id,
@@ -70,6 +77,7 @@ async def list_agents(session: AsyncSession, limit: int = AGENTS_SHOWN) -> list[
             Agent.created,
         )
         .order_by(Agent.last_queried.desc().nulls_last(), Agent.id)
+        .offset(offset)
         .limit(limit)
     )
     return [AgentRow(**row._mapping) for row in rows]
