@@ -269,3 +269,38 @@ def test_workers_answer_scrapes_with_the_sum(tmp_path: Path, database_url: str) 
     finally:
         output = server.stop()
     assert "Traceback" not in output, output
+
+
+async def test_a_service_pass_counts_what_it_handled(db: Database, settings: Settings) -> None:
+    """Through the service loop, as the scheduler runs it: one lazarus pass that
+    reschedules one stale run adds a pass and one item."""
+    import asyncio
+
+    from towel_util import age_heartbeat, make_flow, make_run
+
+    from prefect_server.services import lazarus, loop
+
+    run_id = await make_run(db, await make_flow(db), "Running")
+    await age_heartbeat(db, run_id, 3600)
+    passes = sample("prefect_server_service_pass_duration_seconds_count", service="lazarus")
+    items = sample("prefect_server_service_items_total", service="lazarus")
+    await loop.tick(db, settings, "lazarus", lazarus.run_once, asyncio.Lock())
+    assert (
+        sample("prefect_server_service_pass_duration_seconds_count", service="lazarus")
+        == passes + 1
+    )
+    assert sample("prefect_server_service_items_total", service="lazarus") == items + 1
+
+
+async def test_runs_per_state_are_read_at_most_every_few_seconds(db: Database) -> None:
+    _, flow_id = await factories.flow_chain(db)
+    await factories.running_flow_run(db, flow_id)
+    counts = metrics.RunStateCounts(cache_seconds=3600)
+    await counts.refresh(db)
+    assert counts.counts[("flow", "Running")] == 1
+    await factories.running_flow_run(db, flow_id)
+    await counts.refresh(db)  # within the cache: not read again
+    assert counts.counts[("flow", "Running")] == 1
+    counts.read_at -= 3600
+    await counts.refresh(db)
+    assert counts.counts[("flow", "Running")] == 2
