@@ -6,10 +6,12 @@
 
 Starts a server on a temporary SQLite database, registers the browser tests' flows
 (tests/client_flows/browser_*.py) with the real CLI, runs them with a local agent (two
-finished demo runs and a slow run still going), then saves 1280-px PNGs of the
-dashboard, the demo flow's page, a finished run's page and the agents page. The
-browser is the one the tests use (Debian's Chromium), watched the same way: a console
-error or a failed request stops the script. Needs the ``dev`` and ``client`` extras.
+finished demo runs, one that fails on a bad parameter, a slow run still going, and a
+late run whose label no agent has), then saves 1280-px PNGs of the dashboard, the demo
+flow's page, a finished run's page and the agents page, plus the dashboard in dark mode
+and the run's page at 390 px. The browser is the one the tests use (Debian's Chromium),
+watched the same way: a console error or a failed request stops the script. Needs the
+``dev`` and ``client`` extras.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from typing import Literal  # noqa: E402
+
 from playwright.sync_api import Browser, ViewportSize  # noqa: E402
-from test_client_e2e import Prefect1  # noqa: E402
+from prefect1 import Prefect1  # noqa: E402
 
 from prefect_server.testing import running_server  # noqa: E402
 
@@ -33,10 +37,12 @@ from browserutil import DESKTOP, PHONE, chromium, watched  # noqa: E402
 FLOWS = ROOT / "tests" / "client_flows"
 # A full page taller than this is cut: the README wants the top of a page, not its tail.
 MAX_HEIGHT = 1500
+# The dashboard calls a waiting run late this long after its start time (queries/dashboard.py).
+LATE_AFTER_S = 35
 
 
-def seed(client: Prefect1) -> tuple[str, str]:
-    """(the flow group id of browser-demo, the id of its last finished run)."""
+def seed(client: Prefect1) -> tuple[str, str, float]:
+    """(the flow group id of browser-demo, the id of its last successful run, when the late run was made)."""
     for args in (
         ("create", "project", "demo"),
         ("register", "--project", "demo", "-p", str(FLOWS / "browser_demo.py")),
@@ -45,20 +51,27 @@ def seed(client: Prefect1) -> tuple[str, str]:
         done = client.cli(*args)
         if done.returncode != 0:
             raise SystemExit(done.stdout + done.stderr)
-    client.start_agent()
+    client.start_agent("e2e")
     for n in (3, 6):
         done = client.cli(
             "run", "--name", "browser-demo", "--project", "demo", "--param", f"n={n}", "--watch"
         )
         if done.returncode != 0:
             raise SystemExit(done.stdout + done.stderr)
+    # A string where the flow wants a number: the run fails, with its traceback in the logs.
+    client.cli(
+        "run", "--name", "browser-demo", "--project", "demo", "--param", "n=three", "--watch"
+    )
     client.cli("run", "--name", "browser-slow", "--project", "demo")
+    # No agent has this label: the dashboard lists the run as late, with the reason.
+    client.cli("run", "--name", "browser-demo", "--project", "demo", "--label", "gpu")
+    late_made = time.monotonic()
     data = client.query(
-        """query { flow_run(where: {flow: {name: {_eq: "browser-demo"}}},
+        """query { flow_run(where: {flow: {name: {_eq: "browser-demo"}}, state: {_eq: "Success"}},
                    order_by: {end_time: desc}, limit: 1) { id flow { flow_group_id } } }"""
     )
     run = data["flow_run"][0]
-    return str(run["flow"]["flow_group_id"]), str(run["id"])
+    return str(run["flow"]["flow_group_id"]), str(run["id"]), late_made
 
 
 def wait_until_running(client: Prefect1, timeout: float = 90) -> None:
@@ -72,8 +85,15 @@ def wait_until_running(client: Prefect1, timeout: float = 90) -> None:
     raise SystemExit("the slow run did not start")
 
 
-def shoot(browser: Browser, origin: str, path: str, viewport: ViewportSize, target: Path) -> None:
-    with watched(browser, origin, viewport=viewport) as ui:
+def shoot(
+    browser: Browser,
+    origin: str,
+    path: str,
+    viewport: ViewportSize,
+    target: Path,
+    scheme: Literal["light", "dark"] = "light",
+) -> None:
+    with watched(browser, origin, viewport=viewport, color_scheme=scheme) as ui:
         ui.goto(path)
         ui.page.wait_for_timeout(500)
         height = min(MAX_HEIGHT, ui.page.evaluate("document.body.scrollHeight"))
@@ -94,8 +114,9 @@ def main() -> None:
         client = Prefect1(server, Path(home))
         client.env["PREFECT__CLOUD__LOGGING_HEARTBEAT"] = "1"
         try:
-            group_id, run_id = seed(client)
+            group_id, run_id, late_made = seed(client)
             wait_until_running(client)
+            time.sleep(max(0.0, late_made + LATE_AFTER_S - time.monotonic()))
             pages = {
                 "dashboard.png": "/ui/",
                 "flow.png": f"/ui/flows/{group_id}",
@@ -111,6 +132,14 @@ def main() -> None:
                         target = args.out / name
                         shoot(browser, server.url, path, viewport, target)
                         print(f"{target}  {target.stat().st_size // 1024} KB  ({path})")
+                extras: list[tuple[str, str, ViewportSize, Literal["light", "dark"]]] = [
+                    ("dashboard-dark.png", "/ui/", DESKTOP, "dark"),
+                    ("flow-run-phone.png", pages["flow-run.png"], PHONE, "light"),
+                ]
+                for name, path, viewport, scheme in extras:
+                    target = args.out / name
+                    shoot(browser, server.url, path, viewport, target, scheme)
+                    print(f"{target}  {target.stat().st_size // 1024} KB  ({path})")
         finally:
             client.stop_agent()
 
