@@ -154,3 +154,20 @@ async def test_each_history_bar_links_to_exactly_its_runs(app: Any) -> None:
         for href, total in bars:
             listed = text_of((await client.get(unescape(href))).text)
             assert f"{total} in all" in listed, href
+
+
+async def test_more_late_runs_than_shown_link_to_the_list(app: Any) -> None:
+    from prefect_server.ui.queries import dashboard as dashboard_queries
+
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
+    for i in range(dashboard_queries.LIST_LIMIT + 1):
+        await factories.create_flow_run(
+            db, flow_id, flow_run_name=f"late-{i}", scheduled_start_time=past
+        )
+    async with browser(app) as client:
+        html = (await client.get("/ui/?_fragment=live_late")).text
+        link = html.split("Scheduled runs due before now")[0].rsplit('href="', 1)[1].split('"')[0]
+        listed = text_of((await client.get(link.replace("&amp;", "&"))).text)
+    assert f"{dashboard_queries.LIST_LIMIT + 1} in all" in listed

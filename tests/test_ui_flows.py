@@ -531,3 +531,24 @@ def test_schedule_words() -> None:
         dt.datetime(2030, 1, 1, 2, tzinfo=UTC),
     ]
     assert schedule_words.next_times({"clocks": "bad"}) == []
+
+
+async def test_versions_are_paged(app: Any, monkeypatch: Any) -> None:
+    from prefect_server.ui.queries import flows as flow_queries
+
+    monkeypatch.setattr(flow_queries, "MAX_VERSIONS", 2)
+    db = app.state.db
+    tenant = await factories.default_tenant(db)
+    project = await factories.create_project(db, tenant)
+    for _ in range(3):
+        latest = await factories.create_flow(db, project, factories.serialized_flow("Many"))
+    group = await group_of(db, latest)
+    async with browser(app) as client:
+        first = (await client.get(f"/ui/flows/{group}")).text
+        second = (await client.get(f"/ui/flows/{group}?versions_page=2")).text
+
+    def linked(html: str) -> set[str]:
+        return set(re.findall(r'[?;]version=(\d+)"', html))
+
+    assert linked(first) == {"3", "2"} and "Page 1 of 2 · 3 in all" in text_of(first)
+    assert linked(second) == {"1"}

@@ -118,7 +118,12 @@ async def flow_page(request: Request, group_id: str) -> Response:
             flow, context["project_name"] = found
             current = await queries.current_flow(session, key)
             context.update(flow=flow, current=current, states=sorted(STATE_TYPES))
-            context["versions"] = await queries.versions(session, key)
+            size = queries.MAX_VERSIONS
+            versions_paging = Paging.of(request, size=size, max_size=size, param="versions_page")
+            context["versions"], context["versions_total"] = await queries.versions(
+                session, key, versions_paging
+            )
+            context["versions_paging"] = versions_paging
             context["parameters"] = parameters_of(flow, group)
             task_rows, context["task_total"] = await queries.tasks(session, flow.id)
             context["tasks"] = task_rows

@@ -199,14 +199,25 @@ async def current_flow(session: AsyncSession, group_id: uuid.UUID) -> Flow | Non
     return None if found is None else found[0]
 
 
-async def versions(session: AsyncSession, group_id: uuid.UUID) -> list[Any]:
+async def versions(
+    session: AsyncSession, group_id: uuid.UUID, paging: Paging
+) -> tuple[list[Any], int]:
+    """A page of the group's versions, newest first (a flow registered by every deploy
+    has hundreds), and how many there are."""
+    of_group = Flow.flow_group_id == group_id
     stmt = (
         select(Flow.id, Flow.version, Flow.created, Flow.archived)
-        .where(Flow.flow_group_id == group_id)
-        .order_by(Flow.version.desc())
-        .limit(MAX_VERSIONS)
+        .where(of_group)
+        .order_by(Flow.version.desc(), Flow.id)
+        .offset(paging.offset)
+        .limit(paging.size)
     )
-    return list(await session.execute(stmt))
+    found = list(await session.execute(stmt))
+    total = paging.offset + len(found)
+    if len(found) == paging.size or (paging.page > 1 and not found):
+        count = select(func.count()).select_from(Flow).where(of_group)
+        total = int(await session.scalar(count) or 0)
+    return found, total
 
 
 async def tasks(session: AsyncSession, flow_id: uuid.UUID) -> tuple[list[Task], int]:
