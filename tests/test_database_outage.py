@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serverproc import Load, PrivatePostgres, Server, postgres_bin
+from serverproc import CREATE_PROJECT, Load, PrivatePostgres, Server, postgres_bin
 from waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -158,3 +158,64 @@ def _count_projects(url: str, names: list[str]) -> int:
         assert body["data"]["project_aggregate"], body.get("errors")
         total += int(body["data"]["project_aggregate"]["aggregate"]["count"])
     return total
+
+
+def _write(url: str, name: str) -> tuple[bool, float]:
+    """Create one project: whether it was acknowledged, and how long the answer took."""
+    started = time.monotonic()
+    tenant = httpx.post(url + "/", json={"query": "{ tenant { id } }"}, timeout=60).json()
+    if not tenant.get("data"):
+        return False, time.monotonic() - started
+    variables = {"input": {"name": name, "tenant_id": tenant["data"]["tenant"][0]["id"]}}
+    answer = httpx.post(
+        url + "/", json={"query": CREATE_PROJECT, "variables": variables}, timeout=60
+    )
+    return not answer.json().get("errors"), time.monotonic() - started
+
+
+def _freeze(instance: PrivatePostgres, signum: int) -> None:
+    """SIGSTOP/SIGCONT the postmaster and every backend: a server that stops answering
+    without closing connections (a failover's old primary gone silent)."""
+    import os
+    import subprocess
+
+    postmaster = int((instance.data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
+    for pid in [postmaster, *map(int, children.stdout.split())]:
+        os.kill(pid, signum)
+
+
+def test_a_frozen_postgres_fails_requests_fast(
+    private_postgres: PrivatePostgres, tmp_path: Path
+) -> None:
+    import signal
+
+    server = Server(
+        tmp_path,
+        "--database-url",
+        private_postgres.url,
+        "--no-ui",
+        "--no-services",
+    )
+    try:
+        server.wait_until_ready()
+        assert _write(server.url, "before")[0]
+        _freeze(private_postgres, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            ready = httpx.get(server.url + "/ready", timeout=30)
+            ready_seconds = time.monotonic() - started
+            assert httpx.get(server.url + "/health", timeout=30).status_code == 200
+            frozen = _write(server.url, "during")
+        finally:
+            _freeze(private_postgres, signal.SIGCONT)
+        # About /ready's own 3 s, in time for the readiness probe (4 s in deploy/kubernetes);
+        # awaiting the cancelled query's clean-up made it 5.1 s.
+        assert ready.status_code == 503 and ready_seconds < 4.5, (ready.text, ready_seconds)
+        assert "did not answer within 3 s" in ready.json()["reason"]
+        # A request fails after the connect timeout (5 s), it does not hang.
+        assert not frozen[0] and frozen[1] < 20, frozen
+        wait_for(lambda: _write(server.url, f"after-{time.monotonic()}")[0], timeout=30)
+        assert httpx.get(server.url + "/ready", timeout=30).status_code == 200
+    finally:
+        server.kill()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,9 @@ from prefect_server.settings import Settings
 
 # Well under the probes' timeouts, so a hanging database answers 503 rather than no answer.
 READY_TIMEOUT_SECONDS = 3.0
+
+# Checks given up on, kept referenced until their cancellation has finished.
+_abandoned: set[asyncio.Future[Any]] = set()
 
 
 class Migrations:
@@ -50,10 +54,11 @@ async def readiness(db: Any, migrations: Migrations) -> tuple[bool, str]:
     version's migration job ran first and the old replicas go on serving until replaced.
     """
     heads, known = await migrations.known()
-    try:
-        current = await asyncio.wait_for(_revisions(db), READY_TIMEOUT_SECONDS)
-    except asyncio.TimeoutError:
+    check = await _within(_revisions(db), READY_TIMEOUT_SECONDS)
+    if check is None:
         return False, f"the database did not answer within {READY_TIMEOUT_SECONDS:g} s"
+    try:
+        current = check.result()
     except Exception as exc:
         return False, f"the database does not answer: {type(exc).__name__}: {exc}"
     if current is None:
@@ -65,6 +70,21 @@ async def readiness(db: Any, migrations: Migrations) -> tuple[bool, str]:
         f"the migrations' head is {', '.join(sorted(heads))}: "
         "run prefect-server database upgrade"
     )
+
+
+async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> asyncio.Future[Any] | None:
+    """``work`` done within ``seconds``, or None; work that takes longer is cancelled
+    without waiting for it. Cancelling an asyncpg query asks the server to cancel it
+    over a new connection, and a frozen server keeps that waiting for the connect
+    timeout (5 s), past the probe's own timeout."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        return task
+    task.cancel()
+    _abandoned.add(task)
+    task.add_done_callback(_abandoned.discard)
+    return None
 
 
 async def _revisions(db: Any) -> set[str] | None:
@@ -114,11 +134,10 @@ async def prometheus(request: Request) -> Response:
             {"error": "a valid API key is required (Authorization: Bearer <key>)"},
             status_code=401,
         )
-    try:
-        await asyncio.wait_for(state_counts.refresh(request.app.state.db), READY_TIMEOUT_SECONDS)
-    except Exception:
-        # The process's own metrics matter most while the database is away; the
-        # runs per state keep their last values.
-        pass
+    # The process's own metrics matter most while the database is away: the runs per
+    # state keep their last values when they cannot be read in time.
+    refreshed = await _within(state_counts.refresh(request.app.state.db), READY_TIMEOUT_SECONDS)
+    if refreshed is not None and not refreshed.cancelled():
+        refreshed.exception()  # retrieved: a failed read is no "never retrieved" warning
     body = metrics.exposition(state_counts, settings.metrics.multiprocess_dir)
     return Response(body, media_type=metrics.CONTENT_TYPE)
