@@ -141,12 +141,16 @@ async def test_each_history_bar_links_to_exactly_its_runs(app: Any) -> None:
 
     db = app.state.db
     _, flow_id = await factories.flow_chain(db)
-    now = dt.datetime.now(dt.timezone.utc)
-    for hours in (0.2, 0.3, 5.5, 5.6, 5.7, 23.5):
-        run = await factories.create_flow_run(
-            db, flow_id, scheduled_start_time=now - dt.timedelta(hours=hours)
+    from prefect_server.ui.queries.dashboard import Scope
+
+    scope = Scope(None, "24h", dt.datetime.now(dt.timezone.utc))
+    # Runs inside buckets 2 (one), 10 (three) and 20 (two), away from their edges.
+    for bucket, minute in ((2, 10), (10, 20), (10, 30), (10, 40), (20, 15), (20, 45)):
+        when = scope.since + scope.width * bucket + dt.timedelta(minutes=minute)
+        run = await factories.create_flow_run(db, flow_id, scheduled_start_time=when)
+        await factories.set_flow_run_state(
+            db, run, {"type": "Failed" if minute > 25 else "Success"}
         )
-        await factories.set_flow_run_state(db, run, {"type": "Failed" if hours > 5 else "Success"})
     async with browser(app) as client:
         html = (await client.get("/ui/?window=24h")).text
         bars = re.findall(r'<a href="([^"]+)">\s*<title>[^<]*: (\d+) runs?', html)
@@ -171,3 +175,46 @@ async def test_more_late_runs_than_shown_link_to_the_list(app: Any) -> None:
         link = html.split("Scheduled runs due before now")[0].rsplit('href="', 1)[1].split('"')[0]
         listed = text_of((await client.get(link.replace("&amp;", "&"))).text)
     assert f"{dashboard_queries.LIST_LIMIT + 1} in all" in listed
+
+
+async def test_an_unchanged_chart_is_a_304_and_a_new_run_is_not(app: Any) -> None:
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    now = dt.datetime.now(dt.timezone.utc)
+    for minutes in (5, 90, 600):
+        await factories.running_flow_run(
+            db, flow_id, scheduled_start_time=now - dt.timedelta(minutes=minutes)
+        )
+    url = "/ui/?window=7d&_fragment=live_counts"
+    async with browser(app) as client:
+        first = await client.get(url)
+        etag = first.headers["etag"]
+        again = await client.get(url, headers={"if-none-match": etag})
+        assert again.status_code == 304
+        await factories.create_flow_run(db, flow_id, scheduled_start_time=now)
+        changed = await client.get(url, headers={"if-none-match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def test_buckets_keep_their_edges_as_time_passes() -> None:
+    from prefect_server.ui.queries.dashboard import BUCKETS, Scope
+
+    now = dt.datetime(2026, 5, 1, 12, 34, 56, tzinfo=dt.timezone.utc)
+    for window, width in (("1h", 150), ("24h", 3600), ("7d", 7 * 3600)):
+        scope = Scope(None, window, now)
+        later = Scope(None, window, now + dt.timedelta(seconds=width / 3))
+        assert scope.width == dt.timedelta(seconds=width)
+        assert scope.since.timestamp() % width == 0
+        # The window covers its length back from now, and the buckets reach past now.
+        assert scope.since <= now - dt.timedelta(seconds=width * BUCKETS)
+        assert scope.since + scope.width * (BUCKETS + 1) > now
+        assert later.since in (scope.since, scope.since + scope.width)
+
+
+def test_relative_times_move_by_the_minute_after_the_first() -> None:
+    from prefect_server.ui.formatting import ago
+
+    now = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+    before = [ago(now - dt.timedelta(seconds=s), now) for s in (0.2, 5, 59, 61, 119, 3725)]
+    assert before == ["just now", "5 s ago", "59 s ago", "1 min ago", "1 min ago", "1 h 2 min ago"]
+    assert ago(now + dt.timedelta(hours=2, seconds=7), now) == "in 2 h"

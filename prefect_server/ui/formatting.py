@@ -42,13 +42,15 @@ def span(seconds: float) -> str:
 
 
 def ago(value: dt.datetime | None, reference: dt.datetime | None = None) -> str:
-    """``5 min ago`` or ``in 2 h`` relative to now."""
+    """``5 min ago`` or ``in 2 h`` relative to now: to the second within a minute, then
+    to the minute, so a live fragment's text (and its ETag) stays the same for a minute."""
     if value is None:
         return "never"
     delta = ((reference or now()) - value).total_seconds()
     if abs(delta) < 1:
         return "just now"
-    text = span(abs(delta)) if abs(delta) >= 10 else f"{int(abs(delta))} s"
+    whole = int(abs(delta))
+    text = span(whole - whole % 60) if whole >= 60 else f"{whole} s"
     return f"{text} ago" if delta > 0 else f"in {text}"
 
 

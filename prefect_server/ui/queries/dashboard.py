@@ -20,6 +20,7 @@ WINDOWS = {
     "7d": dt.timedelta(days=7),
 }
 BUCKETS = 24
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 # Agents poll every 10 s: a run this far past its start time has been missed.
 LATE_AFTER = dt.timedelta(seconds=30)
 LIST_LIMIT = 10
@@ -34,8 +35,17 @@ class Scope:
     now: dt.datetime
 
     @property
+    def width(self) -> dt.timedelta:
+        """One bucket of the history chart."""
+        return WINDOWS[self.window] / BUCKETS
+
+    @property
     def since(self) -> dt.datetime:
-        return self.now - WINDOWS[self.window]
+        """The window's start, on a multiple of the bucket width: the buckets (and the
+        counts) keep their edges from one refresh to the next, so an unchanged chart is
+        an unchanged fragment (a 304) until runs change or the next bucket begins."""
+        start = self.now - WINDOWS[self.window]
+        return start - (start - EPOCH) % self.width
 
     def in_window(self) -> ColumnElement[bool]:
         return FlowRun.scheduled_start_time.between(self.since, self.now)
@@ -62,12 +72,13 @@ async def state_counts(session: AsyncSession, scope: Scope) -> dict[str, int]:
 
 
 async def history(session: AsyncSession, scope: Scope) -> list[Bucket]:
-    """Runs per time bucket by state, counted in the database (one row per bucket and state)."""
-    width = WINDOWS[scope.window] / BUCKETS
-    starts = [scope.since + width * i for i in range(BUCKETS)]
+    """Runs per time bucket by state, counted in the database (one row per bucket and
+    state): BUCKETS whole buckets and the one now is in."""
+    width = scope.width
+    starts = [scope.since + width * i for i in range(BUCKETS + 1)]
     bucket = case(
         *((FlowRun.scheduled_start_time < start + width, i) for i, start in enumerate(starts)),
-        else_=BUCKETS - 1,
+        else_=BUCKETS,
     ).label("bucket")
     stmt = runs.where(
         select(bucket, FlowRun.state, func.count()).group_by(bucket, FlowRun.state),
