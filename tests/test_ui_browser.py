@@ -363,3 +363,19 @@ def test_the_keyboard_alone_runs_a_flow_and_cancels_it(browser: Browser, seeded:
         assert any(d.startswith("confirm") for d in ui.dialogs), ui.dialogs
         expect(_run_state(ui)).to_have_text("Cancelled")
         assert seeded.run_state(flow_run_id) == "Cancelled"
+
+
+def test_the_dashboards_project_list_waits_for_enter_when_chosen_by_keys(ui: Watched) -> None:
+    page = ui.page
+    ui.goto("/ui/")
+    ui.mark()
+    projects = page.get_by_label("Project")
+    projects.focus()
+    # A closed list changes on each arrow key: applying then would stop at the next option.
+    page.keyboard.press("ArrowDown")
+    expect(projects).not_to_have_value("")
+    page.wait_for_timeout(500)
+    assert ui.still_marked() and "project=" not in page.url
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert re.search(r"project=[0-9a-f-]{36}", page.url)

@@ -4,10 +4,39 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // Filter forms apply as soon as a choice changes.
+  // Filter forms apply as soon as a choice changes. A closed <select> fires "change" on
+  // every arrow key, so a keyboard user could never get past the next option: a choice
+  // made by keys applies on Enter or when the focus leaves the list instead.
+  function autosubmitForm(element) {
+    return element.closest && element.closest("form[data-autosubmit]");
+  }
+  var NAVIGATION_KEYS = /^(Arrow|Page|Home$|End$)|^[^ ]$/;
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (target.tagName !== "SELECT" || !autosubmitForm(target)) return;
+    if (event.key === "Enter" && target.hasAttribute("data-keyed")) {
+      event.preventDefault();
+      autosubmitForm(target).submit();
+    } else if (NAVIGATION_KEYS.test(event.key) && !event.altKey) {
+      target.setAttribute("data-keyed", "");
+    }
+  });
   document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-autosubmit]");
-    if (form && event.target.type !== "search" && event.target.type !== "text") form.submit();
+    var target = event.target;
+    var form = autosubmitForm(target);
+    if (!form || target.type === "search" || target.type === "text") return;
+    if (target.tagName === "SELECT" && target.hasAttribute("data-keyed")) {
+      target.setAttribute("data-changed", "");
+      return;
+    }
+    form.submit();
+  });
+  document.addEventListener("pointerdown", function (event) {
+    if (event.target.tagName === "SELECT") event.target.removeAttribute("data-keyed");
+  });
+  document.addEventListener("focusout", function (event) {
+    var target = event.target;
+    if (target.tagName === "SELECT" && target.hasAttribute("data-changed")) autosubmitForm(target).submit();
   });
 
   // Actions that cannot be undone ask first.
