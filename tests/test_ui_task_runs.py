@@ -147,3 +147,17 @@ def test_gantt_geometry() -> None:
     tiny = timeline.gantt(many, now=t0)
     assert tiny is not None and len(tiny.bars) == timeline.LIMIT
     assert all(bar.width >= timeline.MIN_BAR for bar in tiny.bars)
+
+
+async def test_mapped_children_show_their_templated_names(app: Any) -> None:
+    db = app.state.db
+    run, parent, kids = await mapped_run(app, n=3)
+    async with db.transaction() as session:
+        await task_runs.set_task_run_name(session, kids[0], "fetch <us-east>")
+        await task_runs.set_task_run_name(session, kids[2], "fetch eu-west")
+    async with browser(app) as client:
+        html = (await client.get(f"/ui/task-runs/{parent}")).text
+        flow_page = (await client.get(f"/ui/flow-runs/{run}")).text
+    assert "fetch &lt;us-east&gt;" in html and "fetch eu-west" in html
+    assert "<us-east>" not in html
+    assert "3 children:" in text_of(flow_page)
