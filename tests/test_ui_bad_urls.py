@@ -98,6 +98,7 @@ async def test_nonsense_in_the_query_is_ignored_never_a_500(app: Any) -> None:
         f"/ui/task-runs/{task_run}?page={huge}&logs_page={huge}",
         "/ui/?window=%00&project=%00",
         "/ui/flow-runs?q=%00&flow=%00&since=9999-99-99",
+        "/ui/flow-runs?since=0001-01-01T00:00:00%2B14:00&until=9999-12-31T23:59:59-14:00",
         "/ui/flows?q=%00",
         f"/ui/flows/{group}?q=%00",
         f"/ui/flow-runs/{run}?text=%00&level=%00",

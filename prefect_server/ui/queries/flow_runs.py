@@ -19,12 +19,15 @@ from prefect_server.utilities.ids import parse_id
 
 
 def parse_time(value: str) -> dt.datetime | None:
-    """An ISO timestamp (naive means UTC), or None when it is not one."""
+    """An ISO timestamp (naive means UTC), in UTC; None when it is not one, or is so near
+    year 1 or 9999 that UTC has no such time (the database could not compare it)."""
     try:
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed.astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def like(text: str) -> str:
