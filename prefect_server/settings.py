@@ -57,6 +57,12 @@ class DatabaseSettings:
     pool_timeout_seconds: float = _setting(
         10.0, "How long a request waits for a pooled connection before failing."
     )
+    # A server that stops answering without closing its connections (a failover's old
+    # primary gone silent) would otherwise hold a statement until TCP gives up.
+    statement_timeout_seconds: float = _setting(
+        30.0,
+        "How long one PostgreSQL statement may wait for its answer before it fails (no answer at all: a failover's silent old primary).",
+    )
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,10 @@ def _freeze(instance: PrivatePostgres, signum: int) -> None:
 def test_a_frozen_postgres_fails_requests_fast(
     private_postgres: PrivatePostgres, tmp_path: Path
 ) -> None:
+    """PostgreSQL stops answering without closing connections: a request on a pooled
+    connection fails after the statement timeout instead of waiting for TCP to give up
+    (it hung past 60 s), /ready says so in time for its probe, /health stays 200, and
+    everything recovers when the database answers again."""
     import signal
 
     server = Server(
@@ -196,25 +200,27 @@ def test_a_frozen_postgres_fails_requests_fast(
         private_postgres.url,
         "--no-ui",
         "--no-services",
+        env={"PREFECT_SERVER__DATABASE__STATEMENT_TIMEOUT_SECONDS": "4"},
     )
     try:
         server.wait_until_ready()
-        assert _write(server.url, "before")[0]
+        for n in range(3):  # pooled connections, idle and open
+            assert _write(server.url, f"before-{n}")[0]
         _freeze(private_postgres, signal.SIGSTOP)
         try:
-            started = time.monotonic()
-            ready = httpx.get(server.url + "/ready", timeout=30)
-            ready_seconds = time.monotonic() - started
-            assert httpx.get(server.url + "/health", timeout=30).status_code == 200
             frozen = _write(server.url, "during")
+            started = time.monotonic()
+            ready = httpx.get(server.url + "/ready", timeout=60)
+            ready_seconds = time.monotonic() - started
+            assert httpx.get(server.url + "/health", timeout=60).status_code == 200
         finally:
             _freeze(private_postgres, signal.SIGCONT)
+        # The statement timeout (4 s) or the connect timeout (5 s), not a hang.
+        assert not frozen[0] and frozen[1] < 20, frozen
         # About /ready's own 3 s, in time for the readiness probe (4 s in deploy/kubernetes);
         # awaiting the cancelled query's clean-up made it 5.1 s.
         assert ready.status_code == 503 and ready_seconds < 4.5, (ready.text, ready_seconds)
         assert "did not answer within 3 s" in ready.json()["reason"]
-        # A request fails after the connect timeout (5 s), it does not hang.
-        assert not frozen[0] and frozen[1] < 20, frozen
         wait_for(lambda: _write(server.url, f"after-{time.monotonic()}")[0], timeout=30)
         assert httpx.get(server.url + "/ready", timeout=30).status_code == 200
     finally:

@@ -36,6 +36,7 @@ class Database:
         busy_timeout: float = 30.0,
         connect_timeout: float = 5.0,
         pool_timeout: float = 10.0,
+        statement_timeout: float = 30.0,
     ):
         self.url = url
         self.dialect: Dialect = for_url(url)
@@ -47,6 +48,7 @@ class Database:
             busy_timeout=busy_timeout,
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
+            statement_timeout=statement_timeout,
         )
         self.engine: AsyncEngine = self.dialect.create_engine(url, options)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
@@ -61,6 +63,7 @@ class Database:
             busy_timeout=settings.database.sqlite_busy_timeout_seconds,
             connect_timeout=settings.database.connect_timeout_seconds,
             pool_timeout=settings.database.pool_timeout_seconds,
+            statement_timeout=settings.database.statement_timeout_seconds,
         )
         # Domain code that acts outside a request (cloud hooks fired after commit)
         # finds the settings on its session.

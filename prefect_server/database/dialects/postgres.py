@@ -38,7 +38,10 @@ class PostgresDialect(Dialect):
             max_overflow=options.pool_size * 2,
             pool_recycle=1800,
             pool_timeout=options.pool_timeout,
-            connect_args={"timeout": options.connect_timeout},
+            connect_args={
+                "timeout": options.connect_timeout,
+                "command_timeout": options.statement_timeout,
+            },
         )
 
         @event.listens_for(engine.sync_engine, "connect")
