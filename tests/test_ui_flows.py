@@ -345,6 +345,21 @@ async def test_invalid_json_rerenders_the_form_and_creates_nothing(app: Any) -> 
     assert await run_count(db) == 0
 
 
+async def test_values_python_reads_but_json_has_not_are_refused(app: Any) -> None:
+    db = app.state.db
+    _, page = await run_form_of(db)
+    async with browser(app) as client:
+        answers = {
+            value: await post(client, page, {"param:x": value, "param:who": "1"}, page=page)
+            for value in ("NaN", "-Infinity", "1e999", "[" * 5000 + "]" * 5000)
+        }
+    for value, answer in answers.items():
+        assert answer.status_code == 400, value[:10]
+        assert "Not valid JSON" in text_of(answer.text), value[:10]
+    assert "nested too deeply" in text_of(answers["[" * 5000 + "]" * 5000].text)
+    assert await run_count(db) == 0
+
+
 async def test_run_form_creates_the_run_and_redirects_to_it(app: Any) -> None:
     db = app.state.db
     flow_id, page = await run_form_of(db)

@@ -204,10 +204,24 @@ def read_parameters(
                 errors[p.name] = "This parameter is required."
             continue
         try:
-            values[p.name] = json.loads(text)
-        except json.JSONDecodeError as exc:
+            values[p.name] = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
+        except ValueError as exc:  # JSONDecodeError, or a value JSON does not have
             errors[p.name] = f"Not valid JSON: {exc}"
+        except RecursionError:
+            errors[p.name] = "Not valid JSON here: nested too deeply."
     return values, typed, errors
+
+
+def _not_json(name: str) -> Any:
+    # Python's json module reads NaN and Infinity; JSON (and PostgreSQL's jsonb) has no such values.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large for a JSON number")
+    return value
 
 
 @router.post("/flows/{group_id}/run")
