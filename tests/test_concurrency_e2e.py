@@ -12,6 +12,9 @@ Overlaps are computed from the state rows (Running until the next state), not ti
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,3 +133,70 @@ def test_flow_label_limit_one_of_three_runs(limited: Prefect1) -> None:
     assert [r["id"] for r in sorted(runs, key=lambda r: r["states"][1]["timestamp"])] == run_ids
     for run_id in run_ids:
         assert sorted(_executions(limited, run_id)) == ["prepare", "train"]
+
+
+SET_FLOW_STATE = """mutation($id: UUID!, $state: JSON!) {
+  set_flow_run_states(input: {states: [{flow_run_id: $id, state: $state}]}) {
+    states { status message } } }"""
+
+
+def test_a_started_flow_runner_is_queued_then_runs_each_task_once(limited: Prefect1) -> None:
+    """A flow-run process that starts while its label has no free slot (here started by
+    hand, as ``prefect execute flow-run``) is answered QUEUED, waits, and runs once the
+    slot frees; the agent never takes the run meanwhile."""
+    limited.query(
+        'mutation { update_flow_concurrency_limit(input: {label: "gpu", limit: 1}) { id } }'
+    )
+    flow_id = limited.flow_id("e2e-limits-gpu")
+    later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).isoformat()
+    # The slot's holder: a run no agent sees (it starts tomorrow), marked Running by hand.
+    holder = limited.query(
+        "mutation($id: UUID!, $at: DateTime) { create_flow_run(input: "
+        "{flow_id: $id, scheduled_start_time: $at}) { id } }",
+        {"id": flow_id, "at": later},
+    )["create_flow_run"]["id"]
+    running = {"type": "Running", "message": "held by the test"}
+    answer = limited.query(SET_FLOW_STATE, {"id": holder, "state": running})
+    assert answer["set_flow_run_states"]["states"][0]["status"] == "SUCCESS"
+    waiter = limited.create_run("e2e-limits-gpu")
+    # What the local agent gives the flow-run processes it starts.
+    env = {
+        **limited.env,
+        "PREFECT__CONTEXT__FLOW_RUN_ID": waiter,
+        "PREFECT__CONTEXT__FLOW_ID": flow_id,
+        "PREFECT__CLOUD__USE_LOCAL_SECRETS": "false",
+        "PREFECT__ENGINE__FLOW_RUNNER__DEFAULT_CLASS": "prefect.engine.cloud.CloudFlowRunner",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "execute", "flow-run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: _state(limited, waiter) == "Queued" or None, 120, interval=0.5)
+        time.sleep(3)  # several QUEUED answers: the process waits in place, runs nothing
+        assert _state(limited, waiter) == "Queued"
+        assert _executions(limited, waiter) == []
+        done = {"type": "Success", "message": "released by the test"}
+        limited.query(SET_FLOW_STATE, {"id": holder, "state": done})
+        output, _ = process.communicate(timeout=180)
+    except BaseException:
+        process.kill()
+        print(process.communicate()[0][-5000:])  # the runner's own account, for the failure
+        raise
+    assert process.returncode == 0, output
+    [run] = [
+        r for r in limited.query(RUNS, {"name": "e2e-limits-gpu"})["flow_run"] if r["id"] == waiter
+    ]
+    history = [s["state"] for s in run["states"]]
+    assert run["state"] == "Success", (history, output)
+    assert "Submitted" not in history  # the agent never took it while it waited
+    assert history.index("Queued") < history.index("Running")
+    assert sorted(_executions(limited, waiter)) == ["prepare", "train"]
+
+
+def _state(client: Prefect1, run_id: str) -> str:
+    data = client.query("query($id: uuid!) { flow_run_by_pk(id: $id) { state } }", {"id": run_id})
+    return str(data["flow_run_by_pk"]["state"])
