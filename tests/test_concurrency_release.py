@@ -125,3 +125,28 @@ async def test_a_slot_frees_when_its_run_leaves_running(
         assert await s.scalar(select(TaskRun.state).where(TaskRun.id == holder)) == left_in
     async with db.transaction() as s:
         assert (await set_task_run_state(s, waiter, RUNNING)).status == "SUCCESS"
+
+
+async def test_a_run_whose_process_died_while_its_task_waited_is_restarted(
+    db: Database, settings: Settings
+) -> None:
+    """A Queued task run has no process of its own: if its flow-run process dies, lazarus
+    (not the zombie killer, which ends Running task runs) must start the flow run again."""
+    from prefect_server.services import lazarus
+
+    flow = f.serialized_flow(tasks=[f.task("t1-1", tags=["db"])], edges=[], parameters=[])
+    tenant_id, flow_id = await f.flow_chain(db, flow)
+    flow_run = await f.running_flow_run(db, flow_id)
+    task_run = (await f.task_run_ids(db, flow_run))["t1-1"]
+    async with db.transaction() as s:
+        await concurrency_limits.set_limit(s, "task", tenant_id, "db", 0)
+    async with db.transaction() as s:
+        assert (await set_task_run_state(s, task_run, RUNNING)).status == "QUEUED"
+    assert await lazarus.run_once(db, settings) == 0  # the process is alive
+    await _age_heartbeat(db, flow_run)
+    assert await zombie_killer.run_once(db, settings) == 0  # nothing Running to end
+    assert await lazarus.run_once(db, settings) == 1
+    async with db.session() as s:
+        assert await s.scalar(select(FlowRun.state).where(FlowRun.id == flow_run)) == "Scheduled"
+        # The waiting task is left to the next process, which unwraps its Queued state.
+        assert await s.scalar(select(TaskRun.state).where(TaskRun.id == task_run)) == "Queued"
