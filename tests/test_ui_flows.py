@@ -257,7 +257,9 @@ async def test_flow_page_shows_every_section(app: Any) -> None:
     assert "LocalRun" in text and "Local" in text and "1.4.1" in text
     # The schedule in words.
     assert "every 1 hour starting 2024-01-01 00:00 UTC; sets parameters who" in text
-    assert "<code>0 9 * * 1-5</code> (Europe/Berlin)" in html
+    assert (
+        "at 09:00, on Monday through Friday (Europe/Berlin), cron <code>0 9 * * 1-5</code>"
+    ) in html
     assert "Only times that pass every filter: is weekday" in text
     assert "Then adjusted by: add (interval 10 minutes)" in text
     assert "Turn schedule on" in text and "Next times" in text
@@ -532,7 +534,7 @@ def test_schedule_words() -> None:
         "kwargs": {"start": "//time:09:00:00", "end": "//time:17:00:00"},
     }
     assert said({"clocks": [cron], "not_filters": [between]}) == [
-        "cron */5 * * * * (UTC), day of month and day of week must both match; labels gpu",
+        "every 5 minutes (UTC), cron */5 * * * *; labels gpu",
         "Never times that pass any of: between times (end 17:00:00, start 09:00:00)",
     ]
     assert said({"clocks": [{"type": "Nope"}]})[0].startswith(

@@ -21,6 +21,7 @@ from prefect_server.schedules.clocks import (
     RRuleClock,
     load_clock,
 )
+from prefect_server.ui import cron_words
 
 MAX_DATES_SHOWN = 5
 UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
@@ -81,9 +82,13 @@ def clock_words(clock: Clock) -> list[Part]:
             parts.append(Part(f" starting {moment(clock.start_date)}"))
     elif isinstance(clock, CronClock):
         zone = zone_label(clock.start_date.tzinfo if clock.start_date else None)
-        parts = [Part("cron "), Part(clock.cron, code=True), Part(f" ({zone})")]
-        if not clock.day_or:
-            parts.append(Part(", day of month and day of week must both match"))
+        sentence = cron_words.describe(clock.cron, clock.day_or)
+        if sentence:
+            parts = [Part(f"{sentence} ({zone}), cron "), Part(clock.cron, code=True)]
+        else:
+            parts = [Part("cron "), Part(clock.cron, code=True), Part(f" ({zone})")]
+            if not clock.day_or:
+                parts.append(Part(", day of month and day of week must both match"))
         if clock.start_date is not None:
             parts.append(Part(f", from {moment(clock.start_date)}"))
     elif isinstance(clock, DatesClock):
