@@ -17,7 +17,13 @@ ROW_HEIGHT = 22.0
 BAR_HEIGHT = 14.0
 AXIS_HEIGHT = 20.0
 MIN_BAR = 2.0
-TICKS = 4
+MAX_TICKS = 6
+# Round steps for the time axis, in seconds: ticks fall on +10 s, +1 min, +2 h, ...
+# rather than on quarters of however long the run took (+12.7 s, +25.4 s).
+STEPS = (
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
+    60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+)  # fmt: skip
 LIMIT = 200
 
 
@@ -50,6 +56,7 @@ class Bar:
 class Tick:
     x: float
     text: str
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -100,9 +107,27 @@ def gantt(spans: Sequence[Span], now: dt.datetime, width: float = WIDTH) -> Gant
                 + (f"{took}" if s.end else f"running for {took}"),
             )
         )
-    ticks = [
-        Tick(round(LABEL_WIDTH + area * k / TICKS, 2), "+" + span(total * k / TICKS) if k else "0")
-        for k in range(TICKS + 1)
-    ]
+    ticks = axis(total, area)
     height = AXIS_HEIGHT + len(rows) * ROW_HEIGHT
     return Gantt(bars, ticks, width, height, LABEL_WIDTH, start, end)
+
+
+def axis(total: float, area: float) -> list[Tick]:
+    """Ticks at the first round step that gives at most ``MAX_TICKS`` of them."""
+    step = next((s for s in STEPS if total / s <= MAX_TICKS), STEPS[-1])
+    ticks = []
+    k = 0
+    while k * step <= total * (1 + 1e-9) and k <= MAX_TICKS:
+        x = LABEL_WIDTH + area * k * step / total
+        # Labels near an edge lean inward so they stay inside the drawing.
+        anchor = "start" if k == 0 else "end" if x > LABEL_WIDTH + area - 30 else "middle"
+        ticks.append(Tick(round(x, 2), "+" + _offset(k * step) if k else "0", anchor))
+        k += 1
+    return ticks
+
+
+def _offset(seconds: float) -> str:
+    """A tick's distance from the start: ``0.2 s``, ``5 s``, ``1 h 30 min``."""
+    if seconds < 10:
+        return f"{round(seconds, 3):g} s"
+    return span(seconds)
