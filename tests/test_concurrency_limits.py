@@ -471,3 +471,24 @@ def test_cli_sets_lists_and_deletes_limits(database_url: str) -> None:
     assert "There is no concurrency limit on tag 'db'." in missing.output
     assert cli("delete", "flow", "gpu").exit_code == 0
     assert cli().output == "No concurrency limits.\n"
+
+
+async def test_runs_behind_many_held_runs_are_still_offered(db: Database) -> None:
+    # More runs held back at the head of the queue than one page of candidates: the
+    # runs behind them, which have slots, must still reach the agents.
+    held = await labelled_runs(db, ["gpu"], 45)
+    # One free slot: the oldest gpu run takes it, the 44 behind it are skipped.
+    await concurrency_set(db, "flow", "gpu", 1)
+    tenant_id, flow_id = await f.flow_chain(db)
+    late = dt.datetime(2020, 1, 2, tzinfo=dt.timezone.utc)
+    free = [
+        await f.create_flow_run(db, flow_id, labels=["cpu"], scheduled_start_time=late)
+        for _ in range(2)
+    ]
+    async with db.session() as s:
+        tenant = await s.scalar(select(FlowRun.tenant_id).where(FlowRun.id == held[0]))
+    assert tenant is not None
+    async with db.transaction() as s:
+        offered = await queue.get_runs_in_queue(s, tenant, labels=["gpu", "cpu"], limit=10)
+    assert offered[0] == str(held[0])
+    assert sorted(offered[1:]) == sorted(map(str, free))

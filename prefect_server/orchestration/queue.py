@@ -19,13 +19,19 @@ from typing import Any
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prefect_server.database.dialect import dialect_of
 from prefect_server.database.models import Agent, FlowRun, TaskRun
 from prefect_server.orchestration import concurrency_limits
+from prefect_server.orchestration.concurrency import has_name
 from prefect_server.orchestration.errors import ValidationFailed
 from prefect_server.orchestration.state_types import SCHEDULED_STATES
 from prefect_server.settings import session_settings
 from prefect_server.utilities.clock import utcnow
 from prefect_server.utilities.ids import id_or_raise, parse_id
+
+# Pages of candidates one call reads at most: runs no agent of these labels may take are
+# skipped in Python, and a queue full of other agents' runs must not be read whole.
+MAX_PAGES = 10
 
 
 def labels_match(run_labels: Any, agent_labels: set[str]) -> bool:
@@ -65,28 +71,40 @@ async def get_runs_in_queue(
         TaskRun.state.in_(scheduled),
         TaskRun.state_start_time <= before,
     )
-    candidates = await session.execute(
-        select(FlowRun.id, FlowRun.labels, FlowRun.state)
-        .where(
-            FlowRun.tenant_id == tenant,
-            or_(
-                FlowRun.state.in_(scheduled) & (FlowRun.state_start_time <= before),
-                (FlowRun.state == "Running") & waiting_task,
-            ),
-        )
-        .order_by(FlowRun.state_start_time.asc().nulls_last(), FlowRun.id)
-        .limit(3 * limit)
+    ready = select(FlowRun.id, FlowRun.labels, FlowRun.state, FlowRun.state_start_time).where(
+        FlowRun.tenant_id == tenant,
+        or_(
+            FlowRun.state.in_(scheduled) & (FlowRun.state_start_time <= before),
+            (FlowRun.state == "Running") & waiting_task,
+        ),
     )
+    order = (FlowRun.state_start_time.asc().nulls_last(), FlowRun.id)
+    sql = dialect_of(session)
     free = await _free_slots(session, tenant)
     found: list[str] = []
-    for run_id, run_labels, state in candidates:
-        if not labels_match(run_labels, agent_labels):
-            continue
-        # A Running run (its tasks wait) already holds its slots.
-        if free and state != "Running" and not _take_slots(free, run_labels):
-            continue
-        found.append(str(run_id))
-        if len(found) >= limit:
+    last: tuple[Any, uuid.UUID] | None = None
+    page = 3 * limit
+    for _ in range(MAX_PAGES):
+        stmt = ready
+        held = [name for name, slots in free.items() if slots <= 0]
+        if held:
+            # Runs held by a full limit are left in the database, however many there are
+            # (a Running run, whose tasks wait, already holds its slots).
+            blocked = or_(*(has_name(sql, FlowRun.labels, name) for name in held))
+            stmt = stmt.where((FlowRun.state == "Running") | ~blocked)
+        if last is not None:
+            stmt = stmt.where(_after(*last))
+        candidates = (await session.execute(stmt.order_by(*order).limit(page))).all()
+        for run_id, run_labels, state, start in candidates:
+            last = (start, run_id)
+            if not labels_match(run_labels, agent_labels):
+                continue
+            if free and state != "Running" and not _take_slots(free, run_labels):
+                continue
+            found.append(str(run_id))
+            if len(found) >= limit:
+                break
+        if len(found) >= limit or len(candidates) < page:
             break
     if agent_id:
         agent = parse_id(agent_id)
@@ -96,6 +114,17 @@ async def get_runs_in_queue(
                 update(Agent).where(Agent.id == agent).values(last_queried=utcnow())
             )
     return found
+
+
+def _after(start: Any, run_id: uuid.UUID) -> Any:
+    """Runs after (``start``, ``run_id``) in the queue's order (start times, nulls last)."""
+    if start is None:
+        return FlowRun.state_start_time.is_(None) & (FlowRun.id > run_id)
+    return or_(
+        FlowRun.state_start_time > start,
+        (FlowRun.state_start_time == start) & (FlowRun.id > run_id),
+        FlowRun.state_start_time.is_(None),
+    )
 
 
 async def _free_slots(session: AsyncSession, tenant: uuid.UUID) -> dict[str, int]:
