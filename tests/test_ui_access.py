@@ -40,6 +40,7 @@ async def test_keys_ask_for_a_login_once_and_keep_a_signed_cookie(keyed_app: Any
         assert first.headers["location"] == "/ui/login?next=%2Fui%2F%3Fwindow%3D1h"
         form = await client.get(first.headers["location"])
         assert form.status_code == 200 and 'type="password"' in form.text
+        assert 'aria-label="Main"' not in form.text  # no nav: every link leads back here
         token = await csrf(client, "/ui/login")
 
         wrong = await client.post(
@@ -57,6 +58,7 @@ async def test_keys_ask_for_a_login_once_and_keep_a_signed_cookie(keyed_app: Any
         assert "ps_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
         page = await client.get("/ui/?window=1h")
         assert page.status_code == 200 and "Log out" in page.text
+        assert 'aria-label="Main"' in page.text
 
         # The GraphQL API still wants its bearer key, cookie or not.
         api = await client.post("/graphql", json={"query": "{ hello }"})

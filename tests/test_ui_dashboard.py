@@ -70,6 +70,10 @@ async def test_late_runs_say_why(app: Any) -> None:
 
     no_agent = await late_runs()
     assert "late-lark" in no_agent
+    async with browser(app) as client:
+        upcoming = text_of((await client.get("/ui/?_fragment=live_upcoming")).text)
+    # A late run is not upcoming; the empty list must not read as "nothing scheduled".
+    assert "late-lark" not in upcoming and "Nothing is scheduled to start later." in upcoming
     assert "No agent has ever connected" in no_agent
     await agent_with("cpu")
     assert "No agent has all of this run's labels (gpu)" in await late_runs()
