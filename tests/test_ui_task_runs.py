@@ -8,6 +8,7 @@ from typing import Any
 
 from prefect_server.orchestration import logs, task_runs
 from prefect_server.ui import timeline
+from prefect_server.ui.queries import task_runs as task_run_queries
 
 import factories
 from uiutil import browser, text_of
@@ -161,3 +162,20 @@ async def test_mapped_children_show_their_templated_names(app: Any) -> None:
     assert "fetch &lt;us-east&gt;" in html and "fetch eu-west" in html
     assert "<us-east>" not in html
     assert "3 children:" in text_of(flow_page)
+    # The run's page lists the first children by their templated names too, escaped,
+    # each linking to its own page; an unnamed child is shown by its map index.
+    assert "fetch &lt;us-east&gt;" in flow_page and "<us-east>" not in flow_page
+    assert f'href="/ui/task-runs/{kids[0]}">fetch &lt;us-east&gt;</a>' in flow_page
+    assert f'href="/ui/task-runs/{kids[1]}">[1]</a>' in flow_page
+    assert f'href="/ui/task-runs/{kids[2]}">fetch eu-west</a>' in flow_page
+
+
+async def test_a_run_page_previews_only_the_first_children(app: Any) -> None:
+    run, parent, kids = await mapped_run(app, n=25)
+    async with browser(app) as client:
+        page = (await client.get(f"/ui/flow-runs/{run}")).text
+        fragment = (await client.get(f"/ui/flow-runs/{run}?_fragment=live_tasks")).text
+    for html in (page, fragment):
+        shown = [kid for kid in kids if f'href="/ui/task-runs/{kid}"' in html]
+        assert shown == kids[: task_run_queries.CHILDREN_PREVIEW]
+        assert f'href="/ui/task-runs/{parent}#children">All 25 children' in html

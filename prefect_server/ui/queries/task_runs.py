@@ -13,6 +13,7 @@ from prefect_server.database.models import Flow, FlowRun, Task, TaskRun, TaskRun
 from prefect_server.ui.pages.common import Paging
 
 TASKS_LIMIT = 200
+CHILDREN_PREVIEW = 10
 
 
 @dataclass
@@ -23,6 +24,9 @@ class Children:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     unfinished: bool = False
+    # The first few children by map index, with their templated names; the rest are on
+    # the parent's own page.
+    first: list[TaskRow] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -99,6 +103,24 @@ async def task_rows(
     children = await children_by_task(session, flow_run_id)
     for row in rows:
         row.children = children.get(row.task_id)
+    mapped = [r.task_id for r in rows if r.children]
+    if mapped:
+        # Map indexes run 0..n-1, so "the first few" is a range on the unique index
+        # (flow_run_id, task_id, map_index): one query for every parent on the page.
+        first = await session.execute(
+            select(*_TASK_COLUMNS)
+            .join(Task, Task.id == TaskRun.task_id)
+            .where(
+                TaskRun.flow_run_id == flow_run_id,
+                TaskRun.task_id.in_(mapped),
+                TaskRun.map_index >= 0,
+                TaskRun.map_index < CHILDREN_PREVIEW,
+            )
+            .order_by(TaskRun.task_id, TaskRun.map_index)
+        )
+        for child in first:
+            found = children[child.task_id]
+            found.first.append(TaskRow(**child._mapping))
     return rows, total
 
 

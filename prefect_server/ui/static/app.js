@@ -83,6 +83,11 @@
         var follow = oldBox && atBottom(oldBox);
         var active = document.activeElement && element.contains(document.activeElement);
         if (active) { later(name, element); return; } // never yank a control from under the user
+        // A list the reader opened stays open across refreshes.
+        element.querySelectorAll("details[open][id]").forEach(function (d) {
+          var again = fresh.querySelector("#" + CSS.escape(d.id));
+          if (again) again.open = true;
+        });
         element.replaceWith(fresh);
         var newBox = fresh.querySelector("[data-follow]");
         if (newBox && (follow || !oldBox)) newBox.scrollTop = newBox.scrollHeight;
