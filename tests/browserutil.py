@@ -197,8 +197,11 @@ class Watched:
     def _request_failed(self, request: Request) -> None:
         if not self._same_origin(request.url) or self.closing:
             return  # already reported by the route; or cut short by the test's end
-        if request.resource_type == "fetch" and request.failure == "net::ERR_ABORTED":
-            return  # a live refresh in flight when the page moved on (a link, a form)
+        if request.resource_type != "document" and request.failure == "net::ERR_ABORTED":
+            # The browser dropped it because the page moved on (a link, a form): a live
+            # refresh, or the icon still loading when a form posted. The server's own
+            # failures are statuses (_response) or connection errors, still reported.
+            return
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _response(self, response: Response) -> None:
