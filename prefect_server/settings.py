@@ -60,7 +60,7 @@ class DatabaseSettings:
     # A server that stops answering without closing its connections (a failover's old
     # primary gone silent) would otherwise hold a statement until TCP gives up.
     statement_timeout_seconds: float = _setting(
-        30.0,
+        10.0,
         "How long one PostgreSQL statement may wait for its answer before it fails (no answer at all: a failover's silent old primary).",
     )
 
