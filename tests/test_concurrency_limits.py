@@ -492,3 +492,25 @@ async def test_runs_behind_many_held_runs_are_still_offered(db: Database) -> Non
         offered = await queue.get_runs_in_queue(s, tenant, labels=["gpu", "cpu"], limit=10)
     assert offered[0] == str(held[0])
     assert sorted(offered[1:]) == sorted(map(str, free))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        'insert_task_tag_limit(objects: [{tag: " ", limit: 3}]) { affected_rows }',
+        'insert_flow_label_limit_one(object: {label: "gpu", limit: 3}) { id }',
+        "update_flow_label_limit(where: {}, _set: {limit: 0}) { affected_rows }",
+        "delete_flow_label_limit(where: {}) { affected_rows }",
+    ],
+)
+async def test_limits_are_written_only_through_the_actions(
+    gql: GraphQL, db: Database, document: str
+) -> None:
+    # Hasura's generated writes would skip the checks (a blank tag, a row of no tenant).
+    tenant_id = await f.default_tenant(db)
+    async with db.transaction() as s:
+        await concurrency_limits.set_limit(s, "flow", tenant_id, "gpu", 2)
+    before = await _all_limits(db)
+    errors = await gql.errors(f"mutation {{ {document} }}")
+    assert "Cannot query field" in errors[0]["message"]
+    assert await _all_limits(db) == before

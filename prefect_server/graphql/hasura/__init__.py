@@ -84,6 +84,11 @@ def _function_args(function: str | None, kwargs: dict[str, Any]) -> dict[str, An
     return {"function": function, **(plain(kwargs.get("args")) or {})}
 
 
+# Tables Server 1's Hasura never had (Cloud's concurrency limits): no script needs their
+# generated writes, which would skip the actions' checks (a blank name, no tenant).
+DOMAIN_WRITES_ONLY = frozenset({"task_tag_limit", "flow_label_limit"})
+
+
 @cache
 def _build() -> tuple[type, type]:
     inputs.order_by_enum()
@@ -101,7 +106,8 @@ def _build() -> tuple[type, type]:
         if name == "utility_traversal":
             continue
         mutations.response_type(table)
-        writes.update(mutations.mutation_fields(table))
+        if name not in DOMAIN_WRITES_ONLY:
+            writes.update(mutations.mutation_fields(table))
         namespace[name] = _rows_field(table, name)
         namespace[f"{name}_aggregate"] = _aggregate_field(table, f"{name}_aggregate")
         if table.has_pk:
