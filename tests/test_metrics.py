@@ -71,6 +71,17 @@ def test_operation_names_of_the_client_documents() -> None:
     assert metrics.operation_name("not an object") is None
 
 
+def test_naming_an_operation_reads_no_more_than_a_real_document() -> None:
+    # The name is read before the document checker's limits: a document past the
+    # size or token bound is not parsed here (a 5 MB one stalled the event loop 6 s).
+    many_tokens = "{ flow { " + "a " * 25_000 + "} }"
+    assert len(many_tokens) < metrics.NAMED_QUERY_CHARS
+    assert metrics.operation_name({"query": many_tokens}) is None
+    huge = "{ flow { id } }" + " " * metrics.NAMED_QUERY_CHARS
+    assert metrics.operation_name({"query": huge}) is None
+    assert metrics.operation_name({"query": "{ flow { " + "id " * 100 + "} }"}) == "flow"
+
+
 async def test_errors_are_counted_by_kind(client: httpx.AsyncClient) -> None:
     validation = sample("prefect_server_errors_total", kind="validation")
     bad = sample("prefect_server_errors_total", kind="bad_request")
