@@ -60,8 +60,8 @@ class DatabaseSettings:
     # A server that stops answering without closing its connections (a failover's old
     # primary gone silent) would otherwise hold a statement until TCP gives up.
     statement_timeout_seconds: float = _setting(
-        10.0,
-        "How long one PostgreSQL statement may wait for its answer before it fails (no answer at all: a failover's silent old primary).",
+        60.0,
+        "How long one PostgreSQL statement may wait for its answer before it fails (no answer at all: a failover's silent old primary); 0 waits without end. Deleting a project or flow deletes its whole history in one statement: about 3.4 s per 10,000 runs of 20 task runs.",
     )
 
 

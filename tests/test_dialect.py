@@ -100,3 +100,16 @@ async def test_two_databases_of_different_kinds_write_states_side_by_side(
         assert await _write_and_read(beside, there, "Success") == ("Success", 3)
     finally:
         await beside.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_statement_timeout_of_zero_waits_without_end(database_url: str) -> None:
+    # asyncpg refuses command_timeout=0; the setting's 0 means "no timeout" instead.
+    db = Database(database_url, statement_timeout=0)
+    try:
+        async with db.session() as session:
+            assert await session.scalar(select(1)) == 1
+            raw = await (await session.connection()).get_raw_connection()
+            assert raw.driver_connection._config.command_timeout is None  # type: ignore[union-attr]
+    finally:
+        await db.dispose()

@@ -32,7 +32,7 @@ class EngineOptions:
     busy_timeout: float = 30.0  # SQLite: how long a writer waits for the file's lock
     connect_timeout: float = 5.0  # PostgreSQL
     pool_timeout: float = 10.0  # PostgreSQL
-    statement_timeout: float = 30.0  # PostgreSQL
+    statement_timeout: float = 60.0  # PostgreSQL
 
 
 # What domain functions take: an ORM session, or a Core connection where no ORM is

@@ -36,7 +36,7 @@ class Database:
         busy_timeout: float = 30.0,
         connect_timeout: float = 5.0,
         pool_timeout: float = 10.0,
-        statement_timeout: float = 30.0,
+        statement_timeout: float = 60.0,
     ):
         self.url = url
         self.dialect: Dialect = for_url(url)

@@ -40,7 +40,7 @@ class PostgresDialect(Dialect):
             pool_timeout=options.pool_timeout,
             connect_args={
                 "timeout": options.connect_timeout,
-                "command_timeout": options.statement_timeout,
+                "command_timeout": options.statement_timeout or None,  # 0: none
             },
         )
 
