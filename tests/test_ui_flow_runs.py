@@ -457,3 +457,24 @@ async def test_artifacts_are_paged(app: Any, monkeypatch: Any) -> None:
     assert "Artifacts 3" in first and "Page 1 of 2 · 3 in all" in first
     assert "note-2" in first and "note-1" in first and "note-0" not in first
     assert "note-0" in second and "note-2" not in second
+
+
+async def test_in_progress_lists_the_runs_the_dashboard_counts(app: Any, monkeypatch: Any) -> None:
+    from prefect_server.ui.queries import dashboard
+
+    db = app.state.db
+    _, flow_id = await factories.flow_chain(db)
+    named = {}
+    for state in ("Submitted", "Running", "Cancelling", "Scheduled", "Success"):
+        run = await factories.create_flow_run(db, flow_id, flow_run_name=f"run-{state.lower()}")
+        if state != "Scheduled":
+            await factories.set_flow_run_state(db, run, {"type": state})
+        named[state] = run
+    monkeypatch.setattr(dashboard, "LIST_LIMIT", 1)  # the dashboard shows 2 of the 3
+    async with browser(app) as client:
+        home = (await client.get("/ui/?_fragment=live_active")).text
+        listed = (await client.get("/ui/flow-runs?state=In+progress")).text
+    assert 'href="/ui/flow-runs?state=In+progress">All 3' in home
+    shown = {state for state, run in named.items() if f'href="/ui/flow-runs/{run}"' in listed}
+    assert shown == {"Submitted", "Running", "Cancelling"}
+    assert '<option value="In progress" selected>' in listed

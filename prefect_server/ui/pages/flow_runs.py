@@ -47,7 +47,12 @@ async def run_list(request: Request) -> Response:
     filters = RunFilters.of(request.query_params)
     paging = Paging.of(request)
     fragment = fragment_of(request)
-    context: dict[str, Any] = {"filters": filters, "paging": paging, "states": sorted(STATE_TYPES)}
+    context: dict[str, Any] = {
+        "filters": filters,
+        "paging": paging,
+        "states": sorted(STATE_TYPES),
+        "state_groups": flow_runs.STATE_GROUPS,
+    }
     async with database(request).session() as session:
         if fragment is None:
             context["projects"] = await runs.projects(session)

@@ -39,6 +39,11 @@ def like(text: str) -> str:
     return f"%{escaped}%"
 
 
+# Choices of the state filter that stand for several states: the dashboard's
+# "In progress" counts these three, and its link must list the same runs.
+STATE_GROUPS = {"In progress": runs.ACTIVE_STATES}
+
+
 @dataclass
 class RunFilters:
     """The run list's query parameters, checked: what is unusable is dropped and said."""
@@ -55,7 +60,7 @@ class RunFilters:
     def of(cls, params: Any) -> RunFilters:
         found = cls(q=(params.get("q") or "").strip()[:200])
         state = params.get("state") or None
-        if state in STATE_TYPES:
+        if state in STATE_TYPES or state in STATE_GROUPS:
             found.state = state
         elif state:
             found.problems.append(f"There is no state called {state!r}; showing every state.")
@@ -71,9 +76,14 @@ class RunFilters:
             setattr(found, name, parse_time(raw) if raw else None)
         return found
 
+    def _state_condition(self) -> ColumnElement[bool] | None:
+        if self.state in STATE_GROUPS:
+            return FlowRun.state.in_(STATE_GROUPS[self.state])
+        return FlowRun.state == self.state if self.state else None
+
     def conditions(self) -> list[ColumnElement[bool] | None]:
         return [
-            FlowRun.state == self.state if self.state else None,
+            self._state_condition(),
             runs.in_project(self.project),
             FlowRun.flow_id.in_(select(Flow.id).where(Flow.flow_group_id == self.flow))
             if self.flow
