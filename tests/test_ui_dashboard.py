@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from prefect_server.orchestration import agents
+from prefect_server.orchestration import agents, tenants
 
 import factories
 from uiutil import browser, text_of
@@ -75,6 +75,12 @@ async def test_late_runs_say_why(app: Any) -> None:
     # A late run is not upcoming; the empty list must not read as "nothing scheduled".
     assert "late-lark" not in upcoming and "Nothing is scheduled to start later." in upcoming
     assert "No agent has ever connected" in no_agent
+    async with db.transaction() as session:
+        other = await tenants.create_tenant(session, "Elsewhere")
+        await agents.register_agent(
+            session, tenant_id=other, labels=["gpu"], name="their-box", type="LocalAgent"
+        )
+    assert "No agent of this run's tenant has ever connected" in await late_runs()
     await agent_with("cpu")
     assert "No agent has all of this run's labels (gpu)" in await late_runs()
     await agent_with("gpu")

@@ -87,7 +87,14 @@ def late_reason(
     run_labels: Sequence[str] | None, tenant_id: Any, agents: Iterable[AgentRow], now: dt.datetime
 ) -> str:
     """Why a run past its start time has not been picked up, in words."""
+    agents = list(agents)
     own = [agent for agent in agents if agent.tenant_id == tenant_id]
+    if not own and agents:
+        # An agent only ever takes runs of the tenant it queried for.
+        return (
+            "No agent of this run's tenant has ever connected; agents of other tenants "
+            "do not take its runs."
+        )
     if not own:
         return "No agent has ever connected to this server: start one with `prefect agent local start`."
     matching = [a for a in own if labels_match(run_labels, set(a.labels or ()))]
