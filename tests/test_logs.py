@@ -106,3 +106,36 @@ async def test_a_request_logs_json_with_its_id_and_operation(client: httpx.Async
     assert refused, lines
     assert refused[0]["request_id"] == "rid-e2e"
     assert refused[0]["operation"] == "create_project"
+
+
+async def test_a_refused_state_write_logs_the_run_id_as_a_field(
+    client: httpx.AsyncClient,
+) -> None:
+    import io
+    import uuid
+
+    missing = str(uuid.uuid4())
+    document = {
+        "query": "mutation($input: set_flow_run_states_input!) "
+        "{ set_flow_run_states(input: $input) { states { id status } } }",
+        "variables": {
+            "input": {"states": [{"flow_run_id": missing, "state": {"type": "Running"}}]}
+        },
+    }
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        answer = await client.post("/", json=document)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert answer.json()["errors"], answer.text
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    refused = [line for line in lines if line["message"].startswith("Refused")]
+    assert refused, lines
+    assert refused[0]["flow_run_id"] == missing

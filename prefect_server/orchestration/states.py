@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from prefect_server.database import dialect
 from prefect_server.database.models import RUN_STATE_COLUMNS
+from prefect_server.observability import context as log_context
 from prefect_server.orchestration.errors import StateUpdateFailed, ValidationFailed
 from prefect_server.orchestration.state_schema import ParsedState, parse_state
 from prefect_server.orchestration.state_types import (
@@ -134,7 +135,10 @@ def begin_write(
     now = utcnow()
     parsed = as_parsed(state, now)
     failed = StateUpdateFailed(f"State update failed for {kind} run ID {given_id}")
-    return id_or_raise(given_id, failed), parsed, now, failed
+    run_id = id_or_raise(given_id, failed)
+    # The request's later lines (a refusal's included) name the run as a field.
+    log_context.bind_run(kind, run_id)
+    return run_id, parsed, now, failed
 
 
 async def lock_batch(
