@@ -74,6 +74,20 @@ async def _task_rows(db: Database, ids: list[uuid.UUID]) -> list[Any]:
         return list(rows)
 
 
+async def _flow_rows(db: Database, ids: list[uuid.UUID]) -> list[Any]:
+    async with db.session() as s:
+        return list(
+            await s.execute(
+                select(
+                    FlowRunState.flow_run_id,
+                    FlowRunState.version,
+                    FlowRunState.state,
+                    FlowRunState.timestamp,
+                ).where(FlowRunState.flow_run_id.in_(ids))
+            )
+        )
+
+
 async def test_task_writers_race_for_two_slots(db: Database) -> None:
     _, ids = await _tagged_task_runs(db)
 
@@ -120,17 +134,7 @@ async def test_flow_submissions_race_for_one_slot(db: Database) -> None:
                 await set_flow_run_state(s, run_id, {"type": state, "message": state})
 
     await asyncio.gather(*(agent(run_id) for run_id in runs))
-    async with db.session() as s:
-        rows = list(
-            await s.execute(
-                select(
-                    FlowRunState.flow_run_id,
-                    FlowRunState.version,
-                    FlowRunState.state,
-                    FlowRunState.timestamp,
-                ).where(FlowRunState.flow_run_id.in_(runs))
-            )
-        )
+    rows = await _flow_rows(db, runs)
     assert peak(rows, {"Submitted", "Running"}) == 1
     assert sum(1 for r in rows if r[2] == "Success") == WRITERS
 
@@ -224,17 +228,7 @@ async def test_two_server_processes_race_for_one_label_slot(
     finally:
         for replica in replicas:
             replica.stop()
-    async with db.session() as s:
-        rows = list(
-            await s.execute(
-                select(
-                    FlowRunState.flow_run_id,
-                    FlowRunState.version,
-                    FlowRunState.state,
-                    FlowRunState.timestamp,
-                ).where(FlowRunState.flow_run_id.in_(runs))
-            )
-        )
+    rows = await _flow_rows(db, runs)
     assert peak(rows, {"Submitted", "Running"}) == 1
     assert refused > 0  # the race really happened
     assert sum(1 for r in rows if r[2] == "Success") == WRITERS

@@ -13,13 +13,14 @@ import httpx
 import pytest
 from serverproc import Server, clean_env, command
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from waiting import wait_for
 
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
 from prefect_server.http.health import Migrations, readiness
 from prefect_server.settings import Settings, to_async_url
+
+from dbutil import scratch_database
 
 
 async def test_ready_when_the_schema_is_at_head(client: httpx.AsyncClient) -> None:
@@ -89,36 +90,12 @@ async def test_health_does_not_need_the_database(settings: Settings, db: Databas
             assert response.json()["status"] == "unavailable"
 
 
-def _admin(url: str, *statements: str) -> None:
-    import asyncio
-
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    async def run() -> None:
-        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                for statement in statements:
-                    await connection.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 @pytest.fixture
 def empty_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A database of the run's kind without a schema (PostgreSQL: one beside the
     suite's, dropped afterwards)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    name = f"{url.database}_ready"
-    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    _admin(database_url, drop, f'CREATE DATABASE "{name}"')
-    yield url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    _admin(database_url, drop)
+    with scratch_database(database_url, tmp_path / "empty.db", "ready") as url:
+        yield url
 
 
 async def test_not_ready_without_a_schema(settings: Settings, empty_url: str) -> None:

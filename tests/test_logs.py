@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
 from prefect_server.observability import context
 from prefect_server.observability.logs import JsonFormatter, TextFormatter
+
+
+@contextlib.contextmanager
+def json_lines() -> Iterator[list[dict[str, Any]]]:
+    """The root logger's lines at INFO and above, as the JSON format writes them; the
+    list fills when the block ends."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
 
 
 async def test_request_id_is_made_up_or_echoed(client: httpx.AsyncClient) -> None:
@@ -80,28 +105,15 @@ def test_every_logger_of_ours_is_named_after_its_module() -> None:
 async def test_a_request_logs_json_with_its_id_and_operation(client: httpx.AsyncClient) -> None:
     """End to end: a line the domain layer logs inside a request carries the id the
     request came with and the operation, named as the 1.4.1 client's documents are."""
-    import io
-
     tenant = (await client.post("/", json={"query": "{ tenant { id } }"})).json()
     document = {
         "query": "mutation($input: create_project_input!) { create_project(input: $input) { id } }",
         "variables": {"input": {"name": "twice", "tenant_id": tenant["data"]["tenant"][0]["id"]}},
     }
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    level = root.level
-    root.setLevel(logging.INFO)
-    try:
+    with json_lines() as lines:
         for _ in range(2):  # the second is refused, and says so in the log
             answer = await client.post("/", json=document, headers={"X-Request-ID": "rid-e2e"})
             assert answer.headers["x-request-id"] == "rid-e2e"
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     refused = [line for line in lines if line["message"].startswith("Refused")]
     assert refused, lines
     assert refused[0]["request_id"] == "rid-e2e"
@@ -111,9 +123,6 @@ async def test_a_request_logs_json_with_its_id_and_operation(client: httpx.Async
 async def test_a_refused_state_write_logs_the_run_id_as_a_field(
     client: httpx.AsyncClient,
 ) -> None:
-    import io
-    import uuid
-
     missing = str(uuid.uuid4())
     document = {
         "query": "mutation($input: set_flow_run_states_input!) "
@@ -122,20 +131,9 @@ async def test_a_refused_state_write_logs_the_run_id_as_a_field(
             "input": {"states": [{"flow_run_id": missing, "state": {"type": "Running"}}]}
         },
     }
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.addHandler(handler)
-    level = root.level
-    root.setLevel(logging.INFO)
-    try:
+    with json_lines() as lines:
         answer = await client.post("/", json=document)
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
     assert answer.json()["errors"], answer.text
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     refused = [line for line in lines if line["message"].startswith("Refused")]
     assert refused, lines
     assert refused[0]["flow_run_id"] == missing

@@ -16,6 +16,8 @@ from prefect_server import startup
 from prefect_server.settings import load_settings, to_async_url
 from prefect_server.testing import free_port
 
+from dbutil import admin, scratch_database
+
 
 def _start(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """A start that is expected to be refused: run to its exit, output kept apart."""
@@ -132,24 +134,6 @@ def test_banner_postgresql_with_api_keys_and_no_ui() -> None:
     assert text.endswith("  export PREFECT__CLOUD__API_KEY=<one of PREFECT_SERVER__API_KEYS>")
 
 
-def _admin(url: str, *statements: str) -> None:
-    import asyncio
-
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    async def run() -> None:
-        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                for statement in statements:
-                    await connection.execute(text(statement))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 def _revisions(url: str) -> set[str] | None:
     import asyncio
 
@@ -160,17 +144,8 @@ def _revisions(url: str) -> set[str] | None:
 def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A database of the run's kind that nothing has created a schema in (PostgreSQL:
     one beside the suite's, dropped afterwards)."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch' / 'scratch.db'}"
-        return
-    name = f"{url.database}_startup"
-    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    _admin(database_url, drop, f'CREATE DATABASE "{name}"')
-    yield url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    _admin(database_url, drop)
+    with scratch_database(database_url, tmp_path / "scratch" / "scratch.db", "startup") as url:
+        yield url
 
 
 def _scripts() -> Any:
@@ -227,7 +202,7 @@ def _stamp_newer(url: str) -> str:
 
     migrations.upgrade(to_async_url(url))
     newer = "ffff_from_a_newer_version"
-    _admin(to_async_url(url), f"UPDATE alembic_version SET version_num = '{newer}'")
+    admin(to_async_url(url), f"UPDATE alembic_version SET version_num = '{newer}'")
     return newer
 
 
@@ -260,7 +235,7 @@ def test_a_failed_migration_is_one_line_and_debug_shows_why(
 ) -> None:
     # A table of the first migration already there, made by something else.
     Path(tmp_path / "scratch").mkdir()
-    _admin(to_async_url(scratch_url), "CREATE TABLE tenant (id INTEGER)")
+    admin(to_async_url(scratch_url), "CREATE TABLE tenant (id INTEGER)")
     args = ("--port", str(free_port()), "--database-url", scratch_url)
     line = _one_line_failure(_start(tmp_path, *args))
     assert line.startswith("Error: Migrating the database failed: ")
