@@ -25,11 +25,7 @@ async def agents_page(request: Request) -> Response:
     paging = Paging.of(request, size=50)
     async with database(request).session() as session:
         rows = await agents.list_agents(session, paging.size, paging.offset)
-        total = (
-            paging.offset + len(rows)
-            if len(rows) < paging.size and (rows or paging.page == 1)
-            else await agents.count_agents(session)
-        )
+        total = await paging.total(session, len(rows), agents.AGENTS_COUNT)
         waiting = await agents.waiting_runs(session, moment)
         submitted = await agents.submitted_runs(session, [a.id for a in rows], moment)
     takes = {agent.id: agents.could_take(agent, waiting) for agent in rows}

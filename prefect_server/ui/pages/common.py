@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -69,6 +71,13 @@ class Paging:
         except ValueError:
             pass
         return cls(page, size)
+
+    async def total(self, session: AsyncSession, shown: int, count: Select[Any]) -> int:
+        """How many there are in all: a page that is short (and not past the end) is the
+        last one and says it by itself; otherwise ``count`` is asked."""
+        if shown < self.size and (shown or self.page == 1):
+            return self.offset + shown
+        return int(await session.scalar(count) or 0)
 
 
 def nul_refusal(error: DBAPIError) -> str:

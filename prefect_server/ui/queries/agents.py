@@ -57,8 +57,7 @@ def health(last_queried: dt.datetime | None, now: dt.datetime) -> str:
     return "stale" if quiet <= STALE_WITHIN else "lost"
 
 
-async def count_agents(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Agent)) or 0)
+AGENTS_COUNT = select(func.count()).select_from(Agent)
 
 
 async def list_agents(

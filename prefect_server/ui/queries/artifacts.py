@@ -80,8 +80,5 @@ async def for_flow_run(
         .limit(paging.size)
     )
     found = [Artifact(**row._mapping) for row in rows]
-    total = paging.offset + len(found)
-    if len(found) == paging.size or (paging.page > 1 and not found):
-        count = select(func.count()).select_from(TaskRunArtifact).where(of_run)
-        total = int(await session.scalar(count) or 0)
-    return found, total
+    count = select(func.count()).select_from(TaskRunArtifact).where(of_run)
+    return found, await paging.total(session, len(found), count)

@@ -213,11 +213,8 @@ async def versions(
         .limit(paging.size)
     )
     found = list(await session.execute(stmt))
-    total = paging.offset + len(found)
-    if len(found) == paging.size or (paging.page > 1 and not found):
-        count = select(func.count()).select_from(Flow).where(of_group)
-        total = int(await session.scalar(count) or 0)
-    return found, total
+    count = select(func.count()).select_from(Flow).where(of_group)
+    return found, await paging.total(session, len(found), count)
 
 
 async def tasks(session: AsyncSession, flow_id: uuid.UUID) -> tuple[list[Task], int]:

@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Log
 from prefect_server.orchestration.logs import LEVELS
+from prefect_server.ui.pages.common import MAX_PAGE
 from prefect_server.ui.queries.flow_runs import like
 
 PAGE_LINES = 200
-MAX_PAGE = 100_000  # clamped: an offset that fits the database's integers
 DOWNLOAD_BATCH = 1000
 
 

@@ -85,11 +85,8 @@ async def task_rows(
         .limit(paging.size)
     )
     rows = [TaskRow(**row._mapping) for row in result]
-    total = paging.offset + len(rows)
-    if len(rows) == paging.size or (paging.page > 1 and not rows):
-        total = int(
-            await session.scalar(select(func.count()).select_from(TaskRun).where(*top)) or 0
-        )
+    count = select(func.count()).select_from(TaskRun).where(*top)
+    total = await paging.total(session, len(rows), count)
     if not rows:
         return rows, total
     retries = await session.execute(
