@@ -106,6 +106,20 @@ async def create_project(
         return await projects.create_project(session, tenant_id=tenant_id, name=name)
 
 
+async def running_webhook(db: Database, tenant_id: uuid.UUID, url: str) -> uuid.UUID:
+    """A WEBHOOK cloud hook that posts to ``url``/hook when a flow run enters Running."""
+    from prefect_server.orchestration import cloud_hooks
+
+    async with db.transaction() as session:
+        return await cloud_hooks.create_cloud_hook(
+            session,
+            tenant_id=tenant_id,
+            type="WEBHOOK",
+            states=["RUNNING"],
+            config={"url": f"{url}/hook"},
+        )
+
+
 async def create_flow(
     db: Database, project_id: uuid.UUID, flow: dict[str, Any] | None = None, **kwargs: Any
 ) -> uuid.UUID:

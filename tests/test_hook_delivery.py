@@ -12,7 +12,6 @@ from httpstub import QuietHandler, serving
 
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
-from prefect_server.orchestration import cloud_hooks
 from prefect_server.settings import Settings
 
 import factories
@@ -44,14 +43,7 @@ async def test_app_shutdown_waits_for_deliveries_under_way(
 ) -> None:
     url, answered = slow_receiver
     tenant_id, flow_id = await factories.flow_chain(db)
-    async with db.transaction() as session:
-        await cloud_hooks.create_cloud_hook(
-            session,
-            tenant_id=tenant_id,
-            type="WEBHOOK",
-            states=["RUNNING"],
-            config={"url": f"{url}/hook"},
-        )
+    await factories.running_webhook(db, tenant_id, url)
     app = create_app(settings.replace(graceful_shutdown_seconds=10))
     async with app.router.lifespan_context(app):
         run_id = await factories.create_flow_run(db, flow_id)

@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from prefect_server.app import create_app
 from prefect_server.database.engine import Database
 from prefect_server.database.models import Project
-from prefect_server.orchestration import cloud_hooks
 from prefect_server.settings import Settings
 
 import factories
@@ -104,14 +103,7 @@ async def test_cloud_hooks_under_way_are_dropped_within_the_bound(
 
     tenant_id, flow_id = await factories.flow_chain(db)
     with serving(Hanging) as url:
-        async with db.transaction() as session:
-            await cloud_hooks.create_cloud_hook(
-                session,
-                tenant_id=tenant_id,
-                type="WEBHOOK",
-                states=["RUNNING"],
-                config={"url": f"{url}/hook"},
-            )
+        await factories.running_webhook(db, tenant_id, url)
         hooks = dataclasses.replace(settings.hooks, timeout_seconds=300)
         app = create_app(settings.replace(graceful_shutdown_seconds=1, hooks=hooks))
         try:
